@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { ffmpegPath } from '../decode/binaries.js';
+
+export interface GrayFrameOptions {
+  /** Size every frame is scaled to. Fixed, so frame boundaries in the byte stream are known up front. */
+  width: number;
+  height: number;
+  /** Seek to this time in seconds before reading. */
+  start?: number;
+  /** Stop after this many frames. */
+  maxFrames?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams the first video stream of `input` as small gray frames, decoded by ffmpeg.
+ * Every frame is delivered exactly once (no frame-rate conversion). The yielded array
+ * is reused: it is valid only until the next iteration. Throws a one-line Error when
+ * ffmpeg fails; ending the iteration early stops ffmpeg.
+ */
+export async function* readGrayFrames(input: string, options: GrayFrameOptions): AsyncGenerator<Uint8Array> {
+  const { width, height, start, maxFrames, signal } = options;
+  signal?.throwIfAborted();
+  const args = ['-hide_banner', '-nostdin', '-v', 'error'];
+  if (start !== undefined && start > 0) args.push('-ss', String(start));
+  args.push('-i', input, '-map', '0:v:0', '-an', '-sn', '-dn');
+  if (maxFrames !== undefined) args.push('-frames:v', String(maxFrames));
+  args.push(
+    '-vf', `scale=${width}:${height}:flags=area,format=gray`,
+    '-vsync', 'passthrough',
+    '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
+  );
+
+  const ffmpeg = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  let stderr = '';
+  ffmpeg.stderr.setEncoding('utf8');
+  ffmpeg.stderr.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4096);
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    ffmpeg.once('error', reject);
+    ffmpeg.once('close', (code) => resolve(code));
+  });
+  exited.catch(() => undefined); // awaited below; avoid an unhandled rejection while frames stream
+
+  const frameSize = width * height;
+  const frame = new Uint8Array(frameSize);
+  let filled = 0;
+  let completed = false;
+  try {
+    for await (const chunk of ffmpeg.stdout as AsyncIterable<Buffer>) {
+      // Chunks need not align with frames: copy into the frame buffer and yield when full.
+      let offset = 0;
+      while (offset < chunk.length) {
+        const count = Math.min(frameSize - filled, chunk.length - offset);
+        frame.set(chunk.subarray(offset, offset + count), filled);
+        filled += count;
+        offset += count;
+        if (filled === frameSize) {
+          filled = 0;
+          yield frame;
+        }
+      }
+    }
+    let code: number | null;
+    try {
+      code = await exited;
+    } catch (error) {
+      signal?.throwIfAborted();
+      throw new Error(`could not run ffmpeg (${ffmpegPath()}): ${(error as Error).message}`);
+    }
+    signal?.throwIfAborted();
+    if (code !== 0) {
+      const reason = lastLine(stderr) ?? `exit code ${code ?? 'none (killed)'}`;
+      throw new Error(`ffmpeg could not decode "${input}": ${reason}`);
+    }
+    if (filled !== 0) throw new Error(`ffmpeg output for "${input}" ended in the middle of a frame`);
+    completed = true;
+  } finally {
+    if (!completed && ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
+  }
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
+  return lines[lines.length - 1];
+}

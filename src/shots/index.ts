@@ -1,0 +1,10 @@
+export { CutDetector, detectCuts, resolveCutDetectorOptions } from './detector.js';
+export type { CutDetectorInit, CutDetectorOptions } from './detector.js';
+export { FeatureExtractor, defaultFeatureOptions } from './features.js';
+export type { FeatureOptions, FrameFeatures } from './features.js';
+export { readGrayFrames } from './gray-frames.js';
+export type { GrayFrameOptions } from './gray-frames.js';
+export { detectShots, SCAN_WIDTH, SCAN_HEIGHT } from './scan.js';
+export type { DetectShotsOptions } from './scan.js';
+export { shotsFromCuts, parseShotSelection } from './shot-list.js';
+export type { Shot, ShotsFromCutsOptions } from './shot-list.js';
