@@ -1,0 +1,83 @@
+import { PassThrough } from 'node:stream';
+import { ffmpegCommand, ffmpegFailureReason } from './ffmpeg-command.js';
+import { UserError } from './errors.js';
+import { type Frame, type FrameGeometry, splitPlanes } from './frame.js';
+
+export interface FrameReaderOptions {
+  path: string;
+  geometry: FrameGeometry;
+  fps: number;
+  /** First frame to decode (fast seek in ffmpeg, then exact). */
+  startFrame?: number;
+  /** Exact number of frames to decode; fewer arriving is an error. */
+  frameCount: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams raw planar frames out of ffmpeg. Frames are produced only as fast as the consumer
+ * pulls them: an unread frame stays in the pipe and ffmpeg blocks on its write (backpressure),
+ * so memory is a couple of frames whatever the film length.
+ */
+export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<Frame> {
+  const { geometry, fps, frameCount } = options;
+  const startFrame = options.startFrame ?? 0;
+  const sink = new PassThrough({ highWaterMark: geometry.frameBytes, emitClose: false });
+  const command = ffmpegCommand(options.path);
+  // Half a frame before the first wanted frame, so rounding can neither skip it nor include the one before.
+  if (startFrame > 0) command.seekInput(((startFrame - 0.5) / fps).toFixed(6));
+  command
+    .inputOptions(['-noautorotate'])
+    .outputOptions(['-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-pix_fmt', geometry.layout, '-frames:v', String(frameCount)])
+    .format('rawvideo');
+
+  let exitError: Error | undefined;
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    command.on('end', () => {
+      exited = true;
+      resolve();
+    });
+    command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
+      exited = true;
+      if (!options.signal?.aborted) exitError = new UserError(`decoding ${options.path} failed: ${ffmpegFailureReason(error, stderr)}`);
+      sink.end();
+      resolve();
+    });
+  });
+  const abort = () => command.kill('SIGKILL');
+  options.signal?.addEventListener('abort', abort, { once: true });
+  command.pipe(sink, { end: true });
+
+  let produced = 0;
+  let buffer = new Uint8Array(geometry.frameBytes);
+  let filled = 0;
+  try {
+    for await (const chunk of sink as AsyncIterable<Buffer>) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const take = Math.min(chunk.length - offset, geometry.frameBytes - filled);
+        buffer.set(chunk.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === geometry.frameBytes) {
+          yield { index: produced, time: (startFrame + produced) / fps, ...splitPlanes(buffer, geometry) };
+          produced++;
+          buffer = new Uint8Array(geometry.frameBytes);
+          filled = 0;
+        }
+      }
+    }
+    await exit;
+    if (options.signal?.aborted) throw new UserError('interrupted');
+    if (exitError) throw exitError;
+    if (filled !== 0 || produced !== frameCount) {
+      throw new UserError(
+        `decoding ${options.path} gave ${produced} of ${frameCount} frames: the file is truncated or corrupt (frames are never dropped silently)`,
+      );
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    if (!exited) command.kill('SIGKILL');
+  }
+}

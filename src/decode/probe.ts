@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { ffprobePath } from './binaries.js';
+import { UserError } from './errors.js';
+
+export type ChromaLayout = 'yuv420p' | 'yuv422p' | 'yuv444p';
+
+export interface StreamInfo {
+  index: number;
+  codec: string;
+}
+
+export interface VideoInfo {
+  path: string;
+  width: number;
+  height: number;
+  /** Sample aspect ratio as "num:den". */
+  sampleAspectRatio: string;
+  /** Clockwise display rotation in degrees (0, 90, 180, 270). */
+  rotation: number;
+  /** Frame rate as a rational "num/den" and as a number. */
+  frameRate: string;
+  fps: number;
+  variableFrameRate: boolean;
+  durationSeconds: number;
+  /** Exact when the container says so, else counted from packets. */
+  frameCount: number;
+  pixelFormat: string;
+  /** The planar 8-bit layout frames are decoded to (the source's own where it is one). */
+  decodeFormat: ChromaLayout;
+  colorMatrix: 'bt601' | 'bt709';
+  colorRange: 'limited' | 'full';
+  /** Tags to copy to the output, as ffprobe names them (undefined when the source has none). */
+  colorTags: { primaries?: string; transfer?: string; space?: string; range?: string };
+  videoStreamIndex: number;
+  audioStreams: StreamInfo[];
+  subtitleStreams: StreamInfo[];
+  formatName: string;
+}
+
+interface FfprobeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  sample_aspect_ratio?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  nb_frames?: string;
+  nb_read_packets?: string;
+  duration?: string;
+  pix_fmt?: string;
+  color_space?: string;
+  color_primaries?: string;
+  color_transfer?: string;
+  color_range?: string;
+  tags?: Record<string, string>;
+  side_data_list?: Array<{ rotation?: number; side_data_type?: string }>;
+  disposition?: { attached_pic?: number };
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { duration?: string; format_name?: string };
+}
+
+/** Reads everything the pipeline needs to know about a video file, or throws a UserError. */
+export async function probeVideo(path: string): Promise<VideoInfo> {
+  await assertReadableFile(path);
+  const json = await runFfprobe(path, []);
+  const video = (json.streams ?? []).find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  if (!video) throw new UserError(`no video stream in ${path}`);
+  let frameCount = parseIntOr(video.nb_frames, 0);
+  if (frameCount <= 0) {
+    const counted = await runFfprobe(path, ['-count_packets', '-select_streams', String(video.index)]);
+    frameCount = parseIntOr(counted.streams?.[0]?.nb_read_packets, 0);
+  }
+  if (frameCount <= 0) throw new UserError(`no video frames in ${path}`);
+  const fpsRational = pickFrameRate(video);
+  const fps = rationalToNumber(fpsRational);
+  const avg = rationalToNumber(video.avg_frame_rate ?? '0/0');
+  const durationSeconds = parseFloatOr(video.duration, parseFloatOr(json.format?.duration, frameCount / fps));
+  const width = video.width ?? 0;
+  const height = video.height ?? 0;
+  if (width <= 0 || height <= 0) throw new UserError(`video stream of ${path} has no frame size`);
+  const pixelFormat = video.pix_fmt ?? 'unknown';
+  const fullRangeFormat = pixelFormat.startsWith('yuvj');
+  const colorRange = video.color_range === 'pc' || fullRangeFormat ? 'full' : 'limited';
+  return {
+    path,
+    width,
+    height,
+    sampleAspectRatio: video.sample_aspect_ratio && video.sample_aspect_ratio !== '0:1' ? video.sample_aspect_ratio : '1:1',
+    rotation: readRotation(video),
+    frameRate: fpsRational,
+    fps,
+    variableFrameRate: avg > 0 && Math.abs(avg - fps) / fps > 0.01,
+    durationSeconds,
+    frameCount,
+    pixelFormat,
+    decodeFormat: decodeLayoutFor(pixelFormat),
+    colorMatrix: matrixFor(video.color_space, height),
+    colorRange,
+    colorTags: {
+      primaries: known(video.color_primaries),
+      transfer: known(video.color_transfer),
+      space: known(video.color_space),
+      range: known(video.color_range),
+    },
+    videoStreamIndex: video.index,
+    audioStreams: streamsOf(json, 'audio'),
+    subtitleStreams: streamsOf(json, 'subtitle'),
+    formatName: json.format?.format_name ?? 'unknown',
+  };
+}
+
+async function assertReadableFile(path: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new UserError(`input not found: ${path}`);
+  }
+  if (info.isDirectory()) throw new UserError(`input is a directory, not a video file: ${path}`);
+  if (!info.isFile()) throw new UserError(`input is not a regular file: ${path}`);
+  if (info.size === 0) throw new UserError(`input is empty: ${path}`);
+}
+
+function runFfprobe(path: string, extra: string[]): Promise<FfprobeOutput> {
+  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...extra, path];
+  return new Promise((resolve, reject) => {
+    execFile(ffprobePath(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        const detail = firstLine(stderr) || error.message;
+        reject(new UserError(`not a readable video: ${path} (${detail})`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout) as FfprobeOutput);
+      } catch {
+        reject(new UserError(`not a readable video: ${path} (ffprobe gave no metadata)`));
+      }
+    });
+  });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
+}
+
+function pickFrameRate(video: FfprobeStream): string {
+  for (const candidate of [video.avg_frame_rate, video.r_frame_rate]) {
+    if (candidate && rationalToNumber(candidate) > 0 && rationalToNumber(candidate) < 1000) return candidate;
+  }
+  throw new UserError('video stream has no usable frame rate');
+}
+
+export function rationalToNumber(rational: string): number {
+  const [num, den] = rational.split('/').map(Number);
+  if (!Number.isFinite(num)) return 0;
+  if (den === undefined) return num;
+  return den ? num / den : 0;
+}
+
+function readRotation(video: FfprobeStream): number {
+  const fromSide = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
+  const fromTag = video.tags?.rotate !== undefined ? Number(video.tags.rotate) : undefined;
+  // Display-matrix rotation is counter-clockwise; the legacy rotate tag is clockwise.
+  const clockwise = fromTag ?? (fromSide !== undefined ? -fromSide : 0);
+  return ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
+}
+
+function decodeLayoutFor(pixelFormat: string): ChromaLayout {
+  if (pixelFormat.startsWith('yuv444p') || pixelFormat.startsWith('yuvj444p')) return 'yuv444p';
+  if (pixelFormat.startsWith('yuv422p') || pixelFormat.startsWith('yuvj422p')) return 'yuv422p';
+  return 'yuv420p';
+}
+
+function matrixFor(space: string | undefined, height: number): 'bt601' | 'bt709' {
+  if (space === 'bt709') return 'bt709';
+  if (space && ['smpte170m', 'bt470bg', 'fcc', 'smpte240m'].includes(space)) return 'bt601';
+  return height >= 720 ? 'bt709' : 'bt601';
+}
+
+function known(value: string | undefined): string | undefined {
+  return value && value !== 'unknown' && value !== 'reserved' ? value : undefined;
+}
+
+function streamsOf(json: FfprobeOutput, type: string): StreamInfo[] {
+  return (json.streams ?? []).filter((s) => s.codec_type === type).map((s) => ({ index: s.index, codec: s.codec_name ?? 'unknown' }));
+}
+
+function parseIntOr(text: string | undefined, fallback: number): number {
+  const n = text === undefined ? NaN : parseInt(text, 10);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+function parseFloatOr(text: string | undefined, fallback: number): number {
+  const n = text === undefined ? NaN : parseFloat(text);
+  return Number.isFinite(n) ? n : fallback;
+}

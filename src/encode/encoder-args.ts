@@ -1,0 +1,57 @@
+import type { VideoInfo } from '../decode/probe.js';
+import type { ChromaLayout } from '../decode/probe.js';
+import type { Container, VideoCodec } from './container.js';
+
+export interface EncodeSettings {
+  codec: VideoCodec;
+  /** Quality for h264/h265 (lower is better); ignored by prores and ffv1. */
+  crf: number;
+  preset?: string;
+}
+
+/** Codec options for our video stream. */
+export function videoCodecArgs(settings: EncodeSettings, layout: ChromaLayout): string[] {
+  switch (settings.codec) {
+    case 'h264':
+      return ['-c:v', 'libx264', '-preset', settings.preset ?? 'medium', '-crf', String(settings.crf), '-pix_fmt', layout];
+    case 'h265':
+      return ['-c:v', 'libx265', '-preset', settings.preset ?? 'medium', '-crf', String(settings.crf), '-pix_fmt', layout, '-x265-params', 'log-level=error'];
+    case 'prores':
+      return ['-c:v', 'prores_ks', '-profile:v', layout === 'yuv444p' ? '4' : '3', '-pix_fmt', layout === 'yuv444p' ? 'yuv444p10le' : 'yuv422p10le'];
+    case 'ffv1':
+      return ['-c:v', 'ffv1', '-level', '3', '-slicecrc', '1', '-pix_fmt', layout];
+  }
+}
+
+/** Color description, aspect and rotation of the source, so players show the output as they showed the input. */
+export function videoMetadataArgs(info: VideoInfo, outputWidthFactor = 1): string[] {
+  const args: string[] = [];
+  const tags = info.colorTags;
+  if (tags.primaries) args.push('-color_primaries', tags.primaries);
+  if (tags.transfer) args.push('-color_trc', tags.transfer);
+  if (tags.space) args.push('-colorspace', tags.space);
+  args.push('-color_range', info.colorRange === 'full' ? 'pc' : 'tv');
+  const [num, den] = info.sampleAspectRatio.split(':').map(Number);
+  if (num && den && outputWidthFactor === 1) args.push('-vf', `setsar=${num}/${den}`);
+  if (info.rotation) args.push('-metadata:s:v:0', `rotate=${info.rotation}`);
+  return args;
+}
+
+/** Stream mapping and codecs for the source's audio and subtitles (input #1 of the encoder). */
+export function passthroughStreamArgs(info: VideoInfo, container: Container): string[] {
+  const args: string[] = [];
+  info.audioStreams.forEach((stream, i) => {
+    args.push('-map', `1:${stream.index}`);
+    const copyable = !container.audioCopy || container.audioCopy.includes(stream.codec);
+    args.push(`-c:a:${i}`, ...(copyable ? ['copy'] : ['aac', `-b:a:${i}`, '192k']));
+  });
+  const textSubtitles = ['subrip', 'ass', 'ssa', 'mov_text', 'webvtt', 'text'];
+  let s = 0;
+  for (const stream of info.subtitleStreams) {
+    if (container.subtitles === 'none') break;
+    if (container.subtitles === 'mov_text' && !textSubtitles.includes(stream.codec)) continue;
+    args.push('-map', `1:${stream.index}`, `-c:s:${s}`, container.subtitles === 'copy' ? 'copy' : 'mov_text');
+    s++;
+  }
+  return args;
+}

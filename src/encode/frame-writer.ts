@@ -1,0 +1,128 @@
+import { rename } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import type { FrameGeometry } from '../decode/frame.js';
+import type { VideoInfo } from '../decode/probe.js';
+import { ffmpegCommand, ffmpegFailureReason } from '../decode/ffmpeg-command.js';
+import { UserError } from '../decode/errors.js';
+import { containerFor } from './container.js';
+import { type EncodeSettings, passthroughStreamArgs, videoCodecArgs, videoMetadataArgs } from './encoder-args.js';
+import { removeTemporary, temporaryPathFor, trackTemporary, untrackTemporary } from './temp-files.js';
+
+/** A piece of the source, in seconds, whose audio goes with the frames written. */
+export interface TimeSegment {
+  start: number;
+  end: number;
+}
+
+export interface FrameWriterOptions {
+  info: VideoInfo;
+  /** Geometry of the frames we write (may be wider than the source for side-by-side). */
+  geometry: FrameGeometry;
+  outputPath: string;
+  settings: EncodeSettings;
+  /** Pieces of the source being rendered; the whole film when omitted. */
+  segments?: TimeSegment[];
+  /** Whether to carry the source's audio and subtitles. */
+  includeAudio?: boolean;
+}
+
+/**
+ * Encodes raw planar frames from stdin into `outputPath`, with the source's audio and subtitles.
+ * Writes to a hidden temporary file in the output folder and renames it only after ffmpeg exits
+ * cleanly, so an interrupted run never leaves a file that looks complete.
+ */
+export class FrameWriter {
+  readonly temporaryPath: string;
+  private readonly source = new PassThrough({ emitClose: false });
+  private readonly done: Promise<void>;
+  private failure: Error | undefined;
+  private finished = false;
+  private readonly command;
+
+  constructor(private readonly options: FrameWriterOptions) {
+    const { info, geometry, outputPath, settings } = options;
+    const container = containerFor(outputPath);
+    this.temporaryPath = temporaryPathFor(outputPath);
+    trackTemporary(this.temporaryPath);
+    this.source.setMaxListeners(0);
+    this.command = ffmpegCommand()
+      .input(this.source)
+      .inputFormat('rawvideo')
+      .inputOptions(['-pix_fmt', geometry.layout, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout), ...videoMetadataArgs(info, geometry.width / info.width)];
+    const includeAudio = options.includeAudio !== false && (info.audioStreams.length > 0 || info.subtitleStreams.length > 0);
+    if (includeAudio) {
+      const segments = options.segments ?? [];
+      if (segments.length <= 1) {
+        this.command.input(info.path);
+        const inputArgs: string[] = [];
+        if (segments.length === 1) inputArgs.push('-ss', segments[0].start.toFixed(6), '-t', (segments[0].end - segments[0].start).toFixed(6));
+        this.command.inputOptions(inputArgs);
+        outputArgs.push(...passthroughStreamArgs(info, container));
+      } else if (info.audioStreams.length > 0) {
+        this.command.input(info.path);
+        outputArgs.push(...joinedAudioArgs(info, segments));
+      }
+    }
+    if (container.faststart) outputArgs.push('-movflags', '+faststart');
+    outputArgs.push('-max_muxing_queue_size', '4096');
+    this.command.outputOptions(outputArgs).format(container.muxer).output(this.temporaryPath);
+    this.done = new Promise<void>((resolve) => {
+      this.command.on('end', () => resolve());
+      this.command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
+        this.failure = new UserError(`encoding ${outputPath} failed: ${ffmpegFailureReason(error, stderr)}`);
+        this.source.destroy();
+        resolve();
+      });
+    });
+    this.command.run();
+  }
+
+  /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
+  async write(y: Uint8Array, cb: Uint8Array, cr: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    for (const plane of [y, cb, cr]) {
+      if (!this.source.write(plane)) {
+        await Promise.race([once(this.source, 'drain'), this.done]);
+        if (this.failure) throw this.failure;
+      }
+    }
+  }
+
+  /** Ends the stream, waits for ffmpeg, and moves the finished file into place. */
+  async finish(): Promise<void> {
+    this.source.end();
+    await this.done;
+    if (this.failure) {
+      removeTemporary(this.temporaryPath);
+      throw this.failure;
+    }
+    try {
+      await rename(this.temporaryPath, this.options.outputPath);
+    } catch (error) {
+      removeTemporary(this.temporaryPath);
+      throw new UserError(`could not move the finished file into place at ${this.options.outputPath}: ${(error as Error).message}`);
+    }
+    untrackTemporary(this.temporaryPath);
+    this.finished = true;
+  }
+
+  /** Stops ffmpeg and removes the temporary file. */
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    this.command.kill('SIGKILL');
+    this.source.destroy();
+    await this.done;
+    removeTemporary(this.temporaryPath);
+  }
+}
+
+/** Audio of several separate pieces of the film joined end to end (first audio track, AAC). */
+function joinedAudioArgs(info: VideoInfo, segments: TimeSegment[]): string[] {
+  const track = `1:${info.audioStreams[0].index}`;
+  const parts = segments.map((s, i) => `[${track}]atrim=start=${s.start.toFixed(6)}:end=${s.end.toFixed(6)},asetpts=PTS-STARTPTS[a${i}]`);
+  const labels = segments.map((_, i) => `[a${i}]`).join('');
+  const graph = `${parts.join(';')};${labels}concat=n=${segments.length}:v=0:a=1[aout]`;
+  return ['-filter_complex', graph, '-map', '[aout]', '-c:a', 'aac', '-b:a', '192k'];
+}

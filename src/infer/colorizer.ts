@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { access } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../decode/errors.js';
+import { type ModelConfig, loadModelConfig } from './model-config.js';
+import { type Device, type DeviceRequest, openSessions } from './device.js';
+
+/**
+ * The two networks of an Iizuka-style colorizer: a global network run once per shot on a square
+ * view, and a local network run on batches of frames with the shot's global vector fused in.
+ * Inputs are L* planes (0..100); outputs are a*b* in Lab units.
+ */
+export class Colorizer {
+  /** How many times the global network has run (once per shot is the contract). */
+  globalRuns = 0;
+  localRuns = 0;
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly device: Device,
+    private readonly globalSession: ort.InferenceSession,
+    private readonly localSession: ort.InferenceSession,
+  ) {}
+
+  static async load(modelPath: string, device: DeviceRequest = 'auto'): Promise<Colorizer> {
+    const config = await loadModelConfig(modelPath);
+    const files = [join(config.dir, config.global.file), join(config.dir, config.local.file)];
+    for (const file of files) {
+      try {
+        await access(file);
+      } catch {
+        throw new UserError(`model file missing: ${file}`);
+      }
+    }
+    const { device: chosen, sessions } = await openSessions(files, device);
+    const colorizer = new Colorizer(config, chosen, sessions[0], sessions[1]);
+    colorizer.checkIo();
+    return colorizer;
+  }
+
+  /** Global feature vector pooled (averaged) over square L* views of `global.size`². */
+  async globalFeatures(views: Float32Array[]): Promise<Float32Array> {
+    const { size, features, input, output } = this.config.global;
+    if (views.length === 0) throw new Error('globalFeatures needs at least one view');
+    const batch = new Float32Array(views.length * size * size);
+    views.forEach((view, i) => this.normalizeInto(view, batch, i * size * size));
+    const result = await this.globalSession.run({ [input]: new ort.Tensor('float32', batch, [views.length, 1, size, size]) });
+    this.globalRuns++;
+    const data = tensorData(result[output], `global output "${output}"`);
+    if (data.length !== views.length * features) throw new UserError(`model's global network gave ${data.length} values, expected ${views.length}x${features}`);
+    const pooled = new Float32Array(features);
+    for (let v = 0; v < views.length; v++) for (let f = 0; f < features; f++) pooled[f] += data[v * features + f] / views.length;
+    return pooled;
+  }
+
+  /**
+   * a*b* for a batch of frames of one working size. `globals[i]` is the feature vector of frame i's shot.
+   * Returns planar a*b* per frame at (width/stride)x(height/stride).
+   */
+  async colorize(lightness: Float32Array[], width: number, height: number, globals: Float32Array[]): Promise<Float32Array[]> {
+    const { lightnessInput, globalInput, output, outputStride } = this.config.local;
+    const features = this.config.global.features;
+    const n = lightness.length;
+    const pixels = width * height;
+    const lBatch = new Float32Array(n * pixels);
+    const gBatch = new Float32Array(n * features);
+    for (let i = 0; i < n; i++) {
+      this.normalizeInto(lightness[i], lBatch, i * pixels);
+      gBatch.set(globals[i], i * features);
+    }
+    const result = await this.localSession.run({
+      [lightnessInput]: new ort.Tensor('float32', lBatch, [n, 1, height, width]),
+      [globalInput]: new ort.Tensor('float32', gBatch, [n, features]),
+    });
+    this.localRuns++;
+    const tensor = result[output];
+    const data = tensorData(tensor, `local output "${output}"`);
+    const gw = width / outputStride;
+    const gh = height / outputStride;
+    const perFrame = 2 * gw * gh;
+    if (data.length !== n * perFrame) {
+      throw new UserError(`model's colorizer gave output of shape [${tensor.dims.join(',')}], expected [${n},2,${gh},${gw}]`);
+    }
+    const scale = this.config.abScale;
+    const frames: Float32Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const ab = data.slice(i * perFrame, (i + 1) * perFrame);
+      if (scale !== 1) for (let k = 0; k < ab.length; k++) ab[k] *= scale;
+      frames.push(ab);
+    }
+    return frames;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.globalSession.release(), this.localSession.release()]);
+  }
+
+  private normalizeInto(lightness: Float32Array, target: Float32Array, offset: number): void {
+    const { center, scale } = this.config.normalization;
+    const inv = 1 / scale;
+    for (let i = 0; i < lightness.length; i++) target[offset + i] = (lightness[i] - center) * inv;
+  }
+
+  private checkIo(): void {
+    const { global, local } = this.config;
+    const expect = (session: ort.InferenceSession, kind: string, names: readonly string[], wanted: string[]) => {
+      for (const name of wanted) {
+        if (!names.includes(name)) throw new UserError(`model's ${kind} network has no tensor "${name}" (it has ${names.join(', ')})`);
+      }
+    };
+    expect(this.globalSession, 'global', this.globalSession.inputNames, [global.input]);
+    expect(this.globalSession, 'global', this.globalSession.outputNames, [global.output]);
+    expect(this.localSession, 'local', this.localSession.inputNames, [local.lightnessInput, local.globalInput]);
+    expect(this.localSession, 'local', this.localSession.outputNames, [local.output]);
+  }
+}
+
+function tensorData(tensor: ort.Tensor | undefined, what: string): Float32Array {
+  if (!tensor) throw new UserError(`model produced no ${what}`);
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  throw new UserError(`model's ${what} has type ${tensor.type}, expected float32`);
+}
