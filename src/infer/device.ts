@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
 
@@ -16,7 +19,7 @@ export interface OpenedSessions {
  * then cpu, and keeps the first under which every model loads.
  */
 export async function openSessions(files: string[], request: DeviceRequest): Promise<OpenedSessions> {
-  const candidates: Device[] = request === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [request];
+  const candidates: Device[] = request === 'auto' ? (['cuda', 'webgpu', 'cpu'] as const).filter(mayWork) : [request];
   const failures: string[] = [];
   for (const device of candidates) {
     try {
@@ -30,6 +33,29 @@ export async function openSessions(files: string[], request: DeviceRequest): Pro
     }
   }
   throw new UserError(`device ${request} is unavailable (${failures.join('; ')})`);
+}
+
+/**
+ * Cheap checks that keep `auto` from trying providers that cannot load here (each failed try
+ * costs time and prints native warnings): CUDA needs onnxruntime's CUDA provider library beside
+ * the binding, WebGPU needs a Vulkan loader.
+ */
+function mayWork(device: Device): boolean {
+  if (device === 'cuda') {
+    try {
+      const binding = createRequire(import.meta.url).resolve('onnxruntime-node');
+      const root = join(dirname(binding), '..');
+      const libDir = join(root, 'bin', `napi-v6`, process.platform, process.arch);
+      return existsSync(join(libDir, 'libonnxruntime_providers_cuda.so'));
+    } catch {
+      return false;
+    }
+  }
+  if (device === 'webgpu') {
+    const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+    return process.platform !== 'linux' || dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+  }
+  return true;
 }
 
 function sessionOptions(device: Device): ort.InferenceSession.SessionOptions {

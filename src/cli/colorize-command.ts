@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { UserError } from '../decode/errors.js';
+import { DEVICE_CHOICES, type DeviceRequest } from '../infer/device.js';
+import { VIDEO_CODECS, type VideoCodec } from '../encode/container.js';
+import type { ColorizeOptions } from '../pipeline/colorize-video.js';
+import { integerIn, numberIn, oneOf, parseTime } from './parse.js';
+
+/** Options shared by single renders and batch jobs. */
+export function addRenderOptions(command: Command): Command {
+  return command
+    .option('--model <dir>', 'model folder holding model.json (default: the shipped models/)')
+    .addOption(new Option('--device <device>', 'inference device').choices(DEVICE_CHOICES).default('auto'))
+    .option('--batch-size <n>', 'frames per inference batch', integerIn(1, 256), 4)
+    .option('--resolution <px>', 'working short side of the network input (default from model.json)', integerIn(16, 4096))
+    .addOption(new Option('--codec <codec>', 'output video codec').choices(VIDEO_CODECS).default('h264'))
+    .option('--crf <n>', 'quality for h264/h265 (lower is better)', integerIn(0, 51), 18)
+    .option('--preset <name>', 'x264/x265 preset', 'medium')
+    .option('--temporal <strength>', 'temporal smoothing strength, 0..1', numberIn(0, 1), 0.8)
+    .option('--no-temporal', 'turn temporal smoothing off')
+    .option('--reference <image>', 'take the global colors from this image for every shot')
+    .option('--reference-map <json>', 'per-shot reference images: {"12": "a.jpg", ...}')
+    .option('--side-by-side', 'write gray and color next to each other for review')
+    .option('--overwrite', 'replace an existing output');
+}
+
+export interface RenderFlags {
+  model?: string;
+  device: DeviceRequest;
+  batchSize: number;
+  resolution?: number;
+  codec: VideoCodec;
+  crf: number;
+  preset: string;
+  temporal: number | boolean;
+  reference?: string;
+  referenceMap?: string;
+  sideBySide?: boolean;
+  overwrite?: boolean;
+}
+
+export async function renderOptionsFrom(flags: RenderFlags): Promise<Omit<ColorizeOptions, 'input'>> {
+  return {
+    model: flags.model,
+    device: flags.device,
+    batchSize: flags.batchSize,
+    resolution: flags.resolution,
+    codec: flags.codec,
+    crf: flags.crf,
+    preset: flags.preset,
+    temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? 0.8 : flags.temporal,
+    reference: flags.reference,
+    referenceMap: flags.referenceMap ? await readReferenceMap(flags.referenceMap) : undefined,
+    sideBySide: flags.sideBySide,
+    overwrite: flags.overwrite,
+  };
+}
+
+export function addPreviewOptions(command: Command): Command {
+  return command
+    .option('-o, --output <file>', 'output file (default: <name>.color.<ext> beside the input)')
+    .option('--start <time>', 'start of the piece to render (seconds or [hh:]mm:ss)', parseTime)
+    .option('--duration <time>', 'length of the piece to render', parseTime)
+    .option('--shot <list>', 'render only these shots, e.g. 12 or 3,5-7 (numbers from `colorize-video shots`)')
+    .option('--json', 'print one JSON summary on stdout');
+}
+
+async function readReferenceMap(path: string): Promise<Record<string, string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UserError(`reference map ${path} could not be read: ${(error as Error).message.split('\n')[0]}`, 2);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`reference map ${path} must be a JSON object`, 2);
+  const map: Record<string, string> = {};
+  for (const [shot, image] of Object.entries(parsed)) {
+    if (typeof image !== 'string') throw new UserError(`reference map ${path}: shot ${shot} must map to an image path`, 2);
+    map[shot] = resolve(dirname(path), image);
+  }
+  return map;
+}

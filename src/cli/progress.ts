@@ -1,0 +1,38 @@
+import type { Progress } from '../pipeline/colorize-video.js';
+
+/** A one-line progress bar on a terminal; nothing at all when stderr is not a TTY. */
+export class ProgressBar {
+  private lastDraw = 0;
+  private readonly enabled: boolean;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly label = '') {
+    this.enabled = Boolean(stream.isTTY);
+  }
+
+  update(progress: Progress): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 100 && progress.done < progress.total) return;
+    this.lastDraw = now;
+    const width = 24;
+    const ratio = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
+    const filled = Math.round(ratio * width);
+    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    const what = progress.phase === 'shots' ? 'finding shots' : 'colorizing';
+    const rate = progress.phase === 'colorize' ? `  ${progress.fps.toFixed(1)} fps  ETA ${formatDuration(progress.etaSeconds)}` : '';
+    this.stream.write(`\r${this.label}${what} [${bar}] ${progress.done}/${progress.total} frames${rate}\x1b[K`);
+  }
+
+  done(): void {
+    if (this.enabled) this.stream.write('\r\x1b[K');
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(r).padStart(2, '0')}s`;
+}

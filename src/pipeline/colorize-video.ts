@@ -1,0 +1,321 @@
+import { basename } from 'node:path';
+import { UserError } from '../decode/errors.js';
+import { probeVideo, type VideoInfo } from '../decode/probe.js';
+import { frameGeometry } from '../decode/frame.js';
+import { readFrames } from '../decode/frame-reader.js';
+import { BoundedQueue } from '../decode/bounded-queue.js';
+import { Colorizer } from '../infer/colorizer.js';
+import type { DeviceRequest } from '../infer/device.js';
+import { workingGeometry } from '../infer/geometry.js';
+import { referenceLightnessView } from '../infer/reference.js';
+import { lumaToLightnessLut } from '../color/luts.js';
+import { ChromaComposer } from '../color/compose.js';
+import { TemporalWorker } from '../temporal/pool.js';
+import { parseShotSelection, type Shot } from '../shots/index.js';
+import { FrameWriter } from '../encode/frame-writer.js';
+import type { VideoCodec } from '../encode/container.js';
+import { checkOutputPath, defaultOutputPath } from './output-path.js';
+import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
+import { FramePreparer, type PreparedFrame } from './frame-prep.js';
+import { ShotGlobals } from './shot-globals.js';
+import { StageClock, type StageName } from './stage-clock.js';
+import { joinSideBySide, sideBySideGeometry } from './side-by-side.js';
+import { findShots } from './find-shots.js';
+import { defaultModelPath } from './model-path.js';
+
+export interface ColorizeOptions {
+  input: string;
+  /** Default: `<name>.color.<ext>` beside the input. */
+  output?: string;
+  overwrite?: boolean;
+  /** Folder holding model.json (or the model.json itself). Default: the shipped models/. */
+  model?: string;
+  device?: DeviceRequest;
+  batchSize?: number;
+  /** Working short side of the network input; default from model.json. */
+  resolution?: number;
+  codec?: VideoCodec;
+  crf?: number;
+  preset?: string;
+  /** Preview renders: a piece of the film in seconds. */
+  start?: number;
+  duration?: number;
+  /** Shot selection like "3,5-7" (shot numbers as `colorize-video shots` prints them). */
+  shots?: string;
+  /** 0 disables the temporal stage. */
+  temporalStrength?: number;
+  /** Global features from this image for every shot. */
+  reference?: string;
+  /** Global features from an image per shot number. */
+  referenceMap?: Record<string, string>;
+  sideBySide?: boolean;
+  /** Frames buffered between stages; memory is bounded by it. */
+  queueSize?: number;
+  /** Global-network samples per shot. */
+  samplesPerShot?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Progress {
+  phase: 'shots' | 'colorize';
+  done: number;
+  total: number;
+  fps: number;
+  etaSeconds: number;
+}
+
+export interface ColorizeResult {
+  input: string;
+  output: string;
+  frames: number;
+  shots: number;
+  seconds: number;
+  fps: number;
+  device: string;
+  model: string;
+  stageSeconds: Record<StageName, number>;
+  /** Highest number of frames held in the inter-stage queues at once. */
+  queueHighWater: number;
+}
+
+/** Colorizes a film (or a piece of it) end to end: the library function behind the CLI and batch mode. */
+export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeResult> {
+  const started = performance.now();
+  const clock = new StageClock();
+  const codec = options.codec ?? 'h264';
+  const info = await probeVideo(options.input);
+  if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
+  const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
+  const colorizer = await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto');
+  try {
+    const { shots, segments } = await clock.time('shots', () => planRender(info, options));
+    const references = await loadReferences(options, shots, colorizer.config.global.size);
+    return await render({ info, output, codec, colorizer, shots, segments, references, options, clock, started });
+  } finally {
+    await colorizer.release();
+  }
+}
+
+async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ shots: Shot[]; segments: FrameSegment[] }> {
+  const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: 0, etaSeconds: 0 });
+  if (options.shots !== undefined) {
+    if (options.start !== undefined || options.duration !== undefined) throw new UserError('--shot cannot be combined with --start/--duration', 2);
+    const whole = rangeFromTimes(info.frameCount, info.fps);
+    const shots = await findShots(info, whole, { signal: options.signal, onProgress: report });
+    const selected = parseShotSelectionOrUsage(options.shots, shots.length);
+    return { shots, segments: segmentsForShots(shots, selected) };
+  }
+  const range = rangeFromTimes(info.frameCount, info.fps, options.start, options.duration);
+  const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
+  return { shots, segments: [range] };
+}
+
+function parseShotSelectionOrUsage(text: string, count: number): number[] {
+  try {
+    return parseShotSelection(text, count);
+  } catch (error) {
+    throw new UserError((error as Error).message, 2);
+  }
+}
+
+async function loadReferences(options: ColorizeOptions, shots: Shot[], size: number): Promise<Map<number, Float32Array>> {
+  const references = new Map<number, Float32Array>();
+  if (options.reference) {
+    const view = await referenceLightnessView(options.reference, size);
+    for (const shot of shots) references.set(shot.index, view);
+  }
+  for (const [key, path] of Object.entries(options.referenceMap ?? {})) {
+    const index = Number(key);
+    if (!Number.isInteger(index) || index < 0 || index >= shots.length) {
+      throw new UserError(`reference map names shot ${key}, but the film has ${shots.length} shots (0-${shots.length - 1})`, 2);
+    }
+    references.set(index, await referenceLightnessView(path, size));
+  }
+  return references;
+}
+
+interface RenderPlan {
+  info: VideoInfo;
+  output: string;
+  codec: VideoCodec;
+  colorizer: Colorizer;
+  shots: Shot[];
+  segments: FrameSegment[];
+  references: Map<number, Float32Array>;
+  options: ColorizeOptions;
+  clock: StageClock;
+  started: number;
+}
+
+interface ColoredFrame {
+  prepared: PreparedFrame;
+  ab: Float32Array;
+}
+
+async function render(plan: RenderPlan): Promise<ColorizeResult> {
+  const { info, colorizer, shots, segments, options, clock } = plan;
+  const config = colorizer.config;
+  const geometry = frameGeometry(info.width, info.height, info.decodeFormat);
+  const working = workingGeometry(info.width, info.height, options.resolution ?? config.local.workingShortSide, config.local.multipleOf, config.local.outputStride);
+  const lut = lumaToLightnessLut(info.colorRange);
+  const preparer = new FramePreparer(geometry, working, lut);
+  const composer = new ChromaComposer({
+    chromaWidth: geometry.chromaWidth,
+    chromaHeight: geometry.chromaHeight,
+    gridWidth: working.gridWidth,
+    gridHeight: working.gridHeight,
+    matrix: info.colorMatrix,
+    range: info.colorRange,
+  });
+  const batchSize = Math.max(1, options.batchSize ?? 4);
+  const queueSize = Math.max(batchSize, options.queueSize ?? 2 * batchSize);
+  const totalFrames = framesIn(segments);
+  const shotOf = shotLookup(shots);
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const globals = new ShotGlobals(colorizer, {
+    path: info.path,
+    fps: info.fps,
+    shots,
+    segments,
+    lightnessLut: lut,
+    references: plan.references,
+    samplesPerShot: options.samplesPerShot,
+    signal: abort.signal,
+  });
+  const strength = options.temporalStrength ?? 0.8;
+  const temporal = strength > 0 ? await TemporalWorker.create(working.gridWidth, working.gridHeight, { strength }) : undefined;
+  const writer = new FrameWriter({
+    info,
+    geometry: options.sideBySide ? sideBySideGeometry(geometry) : geometry,
+    outputPath: plan.output,
+    settings: { codec: plan.codec, crf: options.crf ?? 18, preset: options.preset },
+    segments: isWholeFilm(segments, info) ? undefined : segments.map((s) => ({ start: s.startFrame / info.fps, end: s.endFrame / info.fps })),
+  });
+  const decoded = new BoundedQueue<PreparedFrame>(queueSize);
+  const colored = new BoundedQueue<ColoredFrame>(queueSize);
+  let written = 0;
+  const renderStart = performance.now();
+
+  const decodeStage = async () => {
+    let lastShot = -1;
+    for (const segment of segments) {
+      const frames = readFrames({
+        path: info.path,
+        geometry,
+        fps: info.fps,
+        startFrame: segment.startFrame,
+        frameCount: segment.endFrame - segment.startFrame,
+        signal: abort.signal,
+      });
+      let filmFrame = segment.startFrame;
+      let firstOfSegment = true;
+      for (;;) {
+        const next = await clock.time('decode', () => frames.next());
+        if (next.done) break;
+        const shot = shotOf(filmFrame);
+        const planes = clock.timeSync('decode', () => preparer.lightnessPlanes(next.value.y));
+        await decoded.push({ frame: next.value, filmFrame, shot, startsShot: firstOfSegment || shot !== lastShot, ...planes });
+        lastShot = shot;
+        firstOfSegment = false;
+        filmFrame++;
+      }
+    }
+    decoded.end();
+  };
+
+  const inferStage = async () => {
+    let batch: PreparedFrame[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const vectors = await Promise.all(batch.map((p) => globals.forShot(p.shot)));
+      const abs = await clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors));
+      for (let i = 0; i < batch.length; i++) await colored.push({ prepared: batch[i], ab: abs[i] });
+      batch = [];
+    };
+    for await (const prepared of decoded) {
+      batch.push(prepared);
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    colored.end();
+  };
+
+  const encodeStage = async () => {
+    const cb = new Uint8Array(geometry.chromaWidth * geometry.chromaHeight);
+    const cr = new Uint8Array(geometry.chromaWidth * geometry.chromaHeight);
+    for await (const { prepared, ab } of colored) {
+      let smoothed = ab;
+      if (temporal) {
+        smoothed = await clock.time('temporal', async () => {
+          if (prepared.startsShot) await temporal.reset();
+          return temporal.process(prepared.grid.slice(), ab);
+        });
+      }
+      clock.timeSync('compose', () => composer.compose(prepared.chroma, prepared.grid, smoothed, cb, cr));
+      const planes = options.sideBySide ? joinSideBySide(geometry, prepared.frame.y, cb, cr) : { y: prepared.frame.y, cb, cr };
+      await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr));
+      written++;
+      if (options.onProgress && (written % 5 === 0 || written === totalFrames)) {
+        const elapsed = (performance.now() - renderStart) / 1000;
+        const fps = written / Math.max(elapsed, 1e-6);
+        options.onProgress({ phase: 'colorize', done: written, total: totalFrames, fps, etaSeconds: (totalFrames - written) / Math.max(fps, 1e-6) });
+      }
+    }
+  };
+
+  const fail = (error: unknown) => {
+    decoded.fail(error);
+    colored.fail(error);
+    abort.abort();
+  };
+  globals.start();
+  try {
+    const stages = [decodeStage(), inferStage(), encodeStage()].map((p) => p.catch((error: unknown) => (fail(error), Promise.reject(error))));
+    await Promise.all(stages);
+    if (options.signal?.aborted) throw new UserError('interrupted');
+    if (written !== totalFrames) throw new UserError(`wrote ${written} of ${totalFrames} frames`);
+    await clock.time('encode', () => writer.finish());
+  } catch (error) {
+    abort.abort();
+    await writer.abort();
+    throw options.signal?.aborted ? new UserError('interrupted') : error;
+  } finally {
+    globals.stop();
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await temporal?.close();
+  }
+  const seconds = (performance.now() - plan.started) / 1000;
+  return {
+    input: info.path,
+    output: plan.output,
+    frames: written,
+    shots: new Set(segmentsShots(segments, shots)).size,
+    seconds,
+    fps: written / seconds,
+    device: colorizer.device,
+    model: `${config.name} (${basename(config.dir)})`,
+    stageSeconds: clock.seconds,
+    queueHighWater: decoded.highWater + colored.highWater,
+  };
+}
+
+function isWholeFilm(segments: FrameSegment[], info: VideoInfo): boolean {
+  return segments.length === 1 && segments[0].startFrame === 0 && segments[0].endFrame === info.frameCount;
+}
+
+function segmentsShots(segments: FrameSegment[], shots: Shot[]): number[] {
+  return shots.filter((shot) => segments.some((s) => s.startFrame <= shot.startFrame && shot.endFrame <= s.endFrame)).map((s) => s.index);
+}
+
+/** Shot index of a film frame, for frames arriving in order. */
+function shotLookup(shots: Shot[]): (filmFrame: number) => number {
+  let cursor = 0;
+  return (filmFrame) => {
+    if (cursor >= shots.length || filmFrame < shots[cursor].startFrame) cursor = 0;
+    while (cursor < shots.length - 1 && filmFrame >= shots[cursor].endFrame) cursor++;
+    return shots[cursor].index;
+  };
+}

@@ -1,0 +1,31 @@
+import { access, constants, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { UserError } from '../decode/errors.js';
+import { type VideoCodec, checkCodecFits, defaultExtension } from '../encode/container.js';
+
+/** `<name>.color.<ext>` beside the input. */
+export function defaultOutputPath(input: string, codec: VideoCodec): string {
+  const ext = extname(input);
+  return join(dirname(input), `${basename(input, ext)}.color${defaultExtension(input, codec)}`);
+}
+
+/** Refuses outputs that would overwrite the input, land in an unwritable folder, or clobber a file unasked. */
+export async function checkOutputPath(input: string, output: string, codec: VideoCodec, overwrite: boolean): Promise<string> {
+  const target = resolve(output);
+  checkCodecFits(target, codec);
+  const inputReal = await realpath(input).catch(() => resolve(input));
+  const outputReal = await realpath(target).catch(() => target);
+  if (inputReal === outputReal) throw new UserError(`output would overwrite the input: ${output}`, 2);
+  const folder = dirname(target);
+  const folderInfo = await stat(folder).catch(() => undefined);
+  if (!folderInfo?.isDirectory()) throw new UserError(`output folder does not exist: ${folder}`);
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new UserError(`output folder is not writable: ${folder}`);
+  }
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UserError(`output is a directory: ${output}`, 2);
+  if (existing && !overwrite) throw new UserError(`output exists: ${output} (use --overwrite to replace it)`);
+  return target;
+}

@@ -1,0 +1,130 @@
+import { readGrayFrames } from '../shots/gray-frames.js';
+import type { Shot } from '../shots/index.js';
+import type { Colorizer } from '../infer/colorizer.js';
+import type { FrameSegment } from './frame-range.js';
+
+export interface ShotGlobalsOptions {
+  path: string;
+  fps: number;
+  shots: Shot[];
+  segments: FrameSegment[];
+  /** Maps 8-bit luma codes to L*. */
+  lightnessLut: Float32Array;
+  /** Global L* views given instead of the shot's own frames (reference style), by shot index. */
+  references: Map<number, Float32Array>;
+  samplesPerShot?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Global features, computed once per shot: a small square decode runs alongside the main one,
+ * keeps only the few frames sampled evenly across each shot, and runs the global network on them
+ * as soon as the shot's last sample has passed. Memory is the samples of one shot.
+ */
+export class ShotGlobals {
+  private readonly pending = new Map<number, Deferred<Float32Array>>();
+  private readonly controller = new AbortController();
+
+  constructor(
+    private readonly colorizer: Colorizer,
+    private readonly options: ShotGlobalsOptions,
+  ) {
+    for (const shot of options.shots) this.pending.set(shot.index, deferred());
+    options.signal?.addEventListener('abort', () => this.controller.abort(), { once: true });
+  }
+
+  forShot(index: number): Promise<Float32Array> {
+    const entry = this.pending.get(index);
+    if (!entry) throw new Error(`no shot ${index}`);
+    return entry.promise;
+  }
+
+  /** Starts the sampling pass; failures reject the waiting shots. */
+  start(): void {
+    this.run().catch((error: unknown) => {
+      for (const entry of this.pending.values()) entry.reject(error);
+    });
+  }
+
+  stop(): void {
+    this.controller.abort();
+  }
+
+  private async run(): Promise<void> {
+    const { shots, segments, references } = this.options;
+    for (const [index, view] of references) {
+      if (this.pending.has(index)) this.pending.get(index)!.resolve(await this.colorizer.globalFeatures([view]));
+    }
+    const wanted = new Map<number, number>(); // film frame -> shot index
+    for (const shot of shots) {
+      if (references.has(shot.index) || !coveredBy(segments, shot)) continue;
+      for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) wanted.set(frame, shot.index);
+    }
+    if (wanted.size === 0) return;
+    const size = this.colorizer.config.global.size;
+    const views = new Map<number, Float32Array[]>();
+    const remaining = new Map<number, number>();
+    for (const shotIndex of wanted.values()) remaining.set(shotIndex, (remaining.get(shotIndex) ?? 0) + 1);
+    for (const segment of segments) {
+      let filmFrame = segment.startFrame;
+      const frames = readGrayFrames(this.options.path, {
+        width: size,
+        height: size,
+        start: segment.startFrame > 0 ? (segment.startFrame - 0.5) / this.options.fps : undefined,
+        maxFrames: segment.endFrame - segment.startFrame,
+        signal: this.controller.signal,
+      });
+      for await (const gray of frames) {
+        const shotIndex = wanted.get(filmFrame);
+        filmFrame++;
+        if (shotIndex === undefined) continue;
+        const view = new Float32Array(size * size);
+        for (let i = 0; i < view.length; i++) view[i] = this.options.lightnessLut[gray[i]];
+        const list = views.get(shotIndex) ?? [];
+        list.push(view);
+        views.set(shotIndex, list);
+        const left = remaining.get(shotIndex)! - 1;
+        remaining.set(shotIndex, left);
+        if (left === 0) {
+          views.delete(shotIndex);
+          this.pending.get(shotIndex)!.resolve(await this.colorizer.globalFeatures(list));
+        }
+      }
+    }
+    // A shot whose samples fell outside what was decoded (the file ended early) still gets features.
+    for (const [shotIndex, list] of views) this.pending.get(shotIndex)!.resolve(await this.colorizer.globalFeatures(list));
+    for (const [shotIndex, left] of remaining) {
+      if (left > 0 && !views.has(shotIndex)) this.pending.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+    }
+  }
+}
+
+/** Up to `count` frames spread evenly across the shot (centres of equal parts). */
+export function sampleFrames(shot: Shot, count: number): number[] {
+  const length = shot.endFrame - shot.startFrame;
+  const n = Math.max(1, Math.min(count, length));
+  const frames = new Set<number>();
+  for (let j = 0; j < n; j++) frames.add(shot.startFrame + Math.floor(((j + 0.5) * length) / n));
+  return [...frames];
+}
+
+function coveredBy(segments: FrameSegment[], shot: Shot): boolean {
+  return segments.some((s) => s.startFrame <= shot.startFrame && shot.endFrame <= s.endFrame);
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
