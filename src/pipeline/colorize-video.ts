@@ -49,6 +49,10 @@ export interface ColorizeOptions {
   /** Global features from an image per shot number. */
   referenceMap?: Record<string, string>;
   sideBySide?: boolean;
+  /** Carry the source's audio and subtitles (default true). Segment renders that are joined later turn it off. */
+  audio?: boolean;
+  /** An already loaded model to reuse across many renders (batch mode); it is not released here. */
+  colorizer?: Colorizer;
   /** Frames buffered between stages; memory is bounded by it. */
   queueSize?: number;
   /** Global-network samples per shot. */
@@ -87,13 +91,13 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const info = await probeVideo(options.input);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
   const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
-  const colorizer = await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto');
+  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
   try {
     const { shots, segments } = await clock.time('shots', () => planRender(info, options));
     const references = await loadReferences(options, shots, colorizer.config.global.size);
     return await render({ info, output, codec, colorizer, shots, segments, references, options, clock, started });
   } finally {
-    await colorizer.release();
+    if (!options.colorizer) await colorizer.release();
   }
 }
 
@@ -192,6 +196,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     geometry: options.sideBySide ? sideBySideGeometry(geometry) : geometry,
     outputPath: plan.output,
     settings: { codec: plan.codec, crf: options.crf ?? 18, preset: options.preset },
+    includeAudio: options.audio !== false,
     segments: isWholeFilm(segments, info) ? undefined : segments.map((s) => ({ start: s.startFrame / info.fps, end: s.endFrame / info.fps })),
   });
   const decoded = new BoundedQueue<PreparedFrame>(queueSize);
