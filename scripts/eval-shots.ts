@@ -1,13 +1,15 @@
 /**
  * Measures hard-cut detection on a clip assembled from the eval videos with cuts at
- * known frames. Run: npx tsx scripts/eval-shots.ts [--segments N] [--seed S]
+ * known frames. Run: npx tsx scripts/eval-shots.ts [--segments N] [--seed S] [--keep DIR]
+ * (--keep leaves the assembled clips in DIR instead of a deleted temp folder).
  *
  * Two variants of the same edit are scored: "clean" and "aged" (brightness flicker,
- * gate weave and grain added over the whole clip, as in old film).
+ * gate weave and grain over the whole clip, as in old film, plus 1- and 2-frame
+ * flashes in the middle of some shots, which must not count as cuts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,25 +34,45 @@ interface Score {
   falseNegatives: number;
 }
 
-const AGING_FILTER =
-  "crop=w=iw-16:h=ih-10:x='8+3*sin(n*1.3)+2*sin(n*3.7)':y='5+2*cos(n*0.9)'," +
-  `scale=${WIDTH}:${HEIGHT},` +
-  "eq=brightness='0.06*sin(n*2.3)+0.04*sin(n*5.1)':contrast='1+0.08*sin(n*1.7)':eval=frame," +
-  'noise=alls=14:allf=t';
+function agingFilter(flashFrames: number[]): string {
+  const isFlash = flashFrames.map((frame) => `eq(n,${frame})`).join('+') || '0';
+  return (
+    "crop=w=iw-16:h=ih-10:x='8+3*sin(n*1.3)+2*sin(n*3.7)':y='5+2*cos(n*0.9)'," +
+    `scale=${WIDTH}:${HEIGHT},` +
+    `eq=brightness='if(${isFlash},0.45,0.06*sin(n*2.3)+0.04*sin(n*5.1))':contrast='1+0.08*sin(n*1.7)':eval=frame,` +
+    'noise=alls=14:allf=t'
+  );
+}
+
+/** Mid-shot flashes in every third segment: one frame long, two frames in every sixth. */
+function flashFrames(segments: Segment[]): number[] {
+  const frames: number[] = [];
+  let start = 0;
+  segments.forEach((segment, i) => {
+    const middle = start + Math.floor(segment.frames / 2);
+    if (i % 3 === 1) frames.push(middle);
+    if (i % 6 === 1) frames.push(middle + 1);
+    start += segment.frames;
+  });
+  return frames;
+}
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { segments: { type: 'string', default: '24' }, seed: { type: 'string', default: '5' } } });
+  const { values } = parseArgs({ options: { segments: { type: 'string', default: '24' }, seed: { type: 'string', default: '5' }, keep: { type: 'string' } } });
   const segmentCount = Number(values.segments);
   const videos = await listVideos();
   const durations = await Promise.all(videos.map(probeDuration));
   const segments = planSegments(videos, durations, segmentCount, Number(values.seed));
   const truth = cutFrames(segments);
   const totalFrames = segments.reduce((sum, s) => sum + s.frames, 0);
+  const flashes = flashFrames(segments);
   console.log(`${segments.length} segments from ${videos.length} videos, ${totalFrames} frames at ${FPS} fps, ${truth.length} cuts`);
+  console.log(`aged variant: flash frames ${flashes.join(', ')}`);
 
-  const dir = await mkdtemp(path.join(tmpdir(), 'eval-shots-'));
+  const dir = values.keep ? path.resolve(values.keep) : await mkdtemp(path.join(tmpdir(), 'eval-shots-'));
+  if (values.keep) await mkdir(dir, { recursive: true });
   try {
-    for (const [name, aging] of [['clean', ''], ['aged', AGING_FILTER]] as const) {
+    for (const [name, aging] of [['clean', ''], ['aged', agingFilter(flashes)]] as const) {
       const clip = path.join(dir, `${name}.mp4`);
       await assembleClip(segments, aging, clip);
       const started = performance.now();
@@ -66,9 +88,10 @@ async function main(): Promise<void> {
       const invented = found.filter((f) => !truth.some((cut) => Math.abs(f - cut) <= 1));
       if (missed.length > 0) console.log(`  missed: ${missed.join(', ')}`);
       if (invented.length > 0) console.log(`  invented: ${invented.join(', ')}`);
+      if (values.keep) console.log(`  clip: ${clip}; true cuts: ${truth.join(',')}`);
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!values.keep) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -20,6 +20,16 @@ const HARD_CUT_SEGMENTS: ReadonlyArray<readonly [string, number]> = [
 const HARD_CUTS = [30, 70, 95, 130, 160];
 const HARD_CUT_FRAMES = 190;
 
+/** The same kind of edit aged: gate weave, brightness/contrast flicker and grain over everything. */
+const AGED_SEGMENTS: ReadonlyArray<readonly [string, number]> = [
+  ...HARD_CUT_SEGMENTS.slice(0, 4),
+  ['rgbtestsrc=s=160x90:r=25', 30],
+  HARD_CUT_SEGMENTS[5],
+];
+const AGING =
+  "crop=w=160:h=90:x='8+2*sin(n*1.3)+sin(n*3.7)':y='4+2*cos(n*0.9)'," +
+  "eq=brightness='0.06*sin(n*2.3)+0.04*sin(n*5.1)':contrast='1+0.08*sin(n*1.7)':eval=frame,noise=alls=8:allf=t";
+
 /**
  * One shot that old film would make hard: gate weave, brightness/contrast flicker and
  * single-frame flashes (frames 20 and 41), fade to black, fade in on new content,
@@ -41,18 +51,27 @@ const NO_CUT_FRAMES = 175;
 let dir: string;
 let hardCutClip: string;
 let noCutClip: string;
+let agedClip: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'shots-test-'));
   hardCutClip = path.join(dir, 'hard-cuts.mp4');
   noCutClip = path.join(dir, 'no-cuts.mp4');
-  const segments = HARD_CUT_SEGMENTS.map(
-    ([source, frames], i) => `${source},trim=end_frame=${frames},setpts=PTS-STARTPTS,scale=160:90,setsar=1,format=yuv420p[v${i}]`,
-  );
-  const inputs = HARD_CUT_SEGMENTS.map((_, i) => `[v${i}]`).join('');
-  const hardCutGraph = `${segments.join(';')};${inputs}concat=n=${segments.length}:v=1:a=0[out]`;
-  await Promise.all([encodeClip(hardCutGraph, hardCutClip), encodeClip(NO_CUT_GRAPH, noCutClip)]);
+  agedClip = path.join(dir, 'aged-hard-cuts.mp4');
+  await Promise.all([
+    encodeClip(concatGraph(HARD_CUT_SEGMENTS, '160:90', ''), hardCutClip),
+    encodeClip(NO_CUT_GRAPH, noCutClip),
+    encodeClip(concatGraph(AGED_SEGMENTS, '176:99', `,${AGING}`), agedClip),
+  ]);
 });
+
+function concatGraph(segments: ReadonlyArray<readonly [string, number]>, size: string, after: string): string {
+  const chains = segments.map(
+    ([source, frames], i) => `${source},trim=end_frame=${frames},setpts=PTS-STARTPTS,scale=${size},setsar=1,format=yuv420p[v${i}]`,
+  );
+  const inputs = segments.map((_, i) => `[v${i}]`).join('');
+  return `${chains.join(';')};${inputs}concat=n=${segments.length}:v=1:a=0${after}[out]`;
+}
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -64,6 +83,11 @@ describe('detectShots', () => {
     expect(shots.slice(1).map((s) => s.startFrame)).toEqual(HARD_CUTS);
     expect(shots[0]).toEqual({ index: 0, startFrame: 0, endFrame: 30, startTime: 0, endTime: 1.2 });
     expect(shots[shots.length - 1]).toMatchObject({ index: 5, endFrame: HARD_CUT_FRAMES, endTime: 7.6 });
+  });
+
+  it('finds the same cuts under weave, flicker and grain', async () => {
+    const shots = await detectShots(agedClip, { fps: FPS, durationSeconds: HARD_CUT_FRAMES / FPS });
+    expect(shots.slice(1).map((s) => s.startFrame)).toEqual(HARD_CUTS);
   });
 
   it('finds no cut in flicker, weave, flashes, fades and a dissolve', async () => {
@@ -138,18 +162,21 @@ describe('CutDetector on synthetic frames', () => {
     const flash = new Uint8Array(width * height).fill(250);
     expect(run([...shot(4, 20), flash, ...shot(4, 20)])).toEqual([]);
     expect(run([...shot(4, 20), flash, ...shot(5, 20)])).toEqual([20]);
+    expect(run([...shot(4, 20), flash, flash, ...shot(4, 20)])).toEqual([]);
   });
 
   it('enforces the minimum shot length, also for the last shot', () => {
     expect(run([...shot(6, 20), ...shot(7, 5), ...shot(8, 20)])).toEqual([20]);
     expect(run([...shot(6, 20), ...shot(7, 5), ...shot(8, 20)], 3)).toEqual([20, 25]);
     expect(run([...shot(6, 20), ...shot(7, 5)])).toEqual([]);
+    expect(run([...shot(6, 20), ...shot(7, 2)], 2)).toEqual([20]);
   });
 
   it('rejects frames out of order', () => {
     const detector = new CutDetector({ width, height });
     detector.push(3, pattern(1));
     expect(() => detector.push(3, pattern(1))).toThrow(/increasing order/);
+    expect(() => new CutDetector({ width, height, minShotFrames: 0 })).toThrow(/invalid minShotFrames 0/);
   });
 });
 

@@ -22,8 +22,10 @@ export interface CutDetectorOptions extends FeatureOptions {
   minSpread: number;
   /** A score below this is never a cut, whatever the history. Default 0.3. */
   minScore: number;
-  /** A cut's score must also be at least this multiple of the recent median (fast motion). Default 2. */
+  /** A cut's score must also be at least this multiple of the recent median (fast motion). Default 1.5. */
   minRatio: number;
+  /** Longest flash (run of frames unlike both neighbours) that is not a cut; also the detector's look-ahead. Default 2. */
+  maxFlashFrames: number;
 }
 
 export type CutDetectorInit = Partial<CutDetectorOptions> & Pick<CutDetectorOptions, 'width' | 'height'>;
@@ -31,7 +33,7 @@ export type CutDetectorInit = Partial<CutDetectorOptions> & Pick<CutDetectorOpti
 export function resolveCutDetectorOptions(init: CutDetectorInit): CutDetectorOptions {
   const fps = init.fps ?? 25;
   if (!(fps > 0)) throw new Error(`invalid fps ${fps}`);
-  return {
+  const options: CutDetectorOptions = {
     ...defaultFeatureOptions,
     fps,
     minShotFrames: Math.max(1, Math.round(fps * 0.5)),
@@ -39,9 +41,14 @@ export function resolveCutDetectorOptions(init: CutDetectorInit): CutDetectorOpt
     sensitivity: 6,
     minSpread: 0.03,
     minScore: 0.3,
-    minRatio: 2,
+    minRatio: 1.5,
+    maxFlashFrames: 2,
     ...init,
   };
+  for (const name of ['minShotFrames', 'windowFrames', 'maxFlashFrames', 'gridColumns', 'histogramBins'] as const) {
+    if (!Number.isInteger(options[name]) || options[name] < 1) throw new Error(`invalid ${name} ${options[name]}: expected an integer >= 1`);
+  }
+  return options;
 }
 
 interface Frame {
@@ -51,6 +58,8 @@ interface Frame {
 
 interface Candidate extends Frame {
   threshold: number;
+  /** Frames after the candidate that still differ from the frame before it. */
+  followers: Frame[];
 }
 
 /**
@@ -60,9 +69,9 @@ interface Candidate extends Frame {
  * A frame is a cut candidate when its distance to the previous frame stands out from
  * the recent distances (rolling median + MAD), so busy shots need bigger jumps than
  * still ones and slow fades/dissolves, whose per-frame change is small, never qualify.
- * A candidate is confirmed one frame later: if the next frame matches the frame before
- * the candidate, the candidate was a single-frame flash (or a splice blemish) and is
- * skipped entirely.
+ * A candidate is confirmed `maxFlashFrames` frames later: if any frame before then matches
+ * the frame before the candidate again, the candidate and the frames up to it were a
+ * flash (lightning, a light leak, a splice blemish) and are skipped entirely.
  */
 export class CutDetector {
   readonly options: CutDetectorOptions;
@@ -90,32 +99,49 @@ export class CutDetector {
     }
     if (this.lastIndex < 0) this.shotStart = frameIndex;
     this.lastIndex = frameIndex;
-    const frame: Frame = { index: frameIndex, features: this.extractor.extract(luma) };
-
-    const pending = this.candidate;
-    if (pending) {
-      this.candidate = undefined;
-      if (!this.reference || this.extractor.distance(this.reference.features, frame.features) >= pending.threshold) {
-        this.cuts.push(pending.index);
-        this.shotStart = pending.index;
-        this.reference = pending;
-        this.history.clear();
-      }
-      // Otherwise the candidate was a flash: forget it and compare with the frame before it.
-    }
-    this.consider(frame);
+    this.process({ index: frameIndex, features: this.extractor.extract(luma) });
   }
 
   /** Returns the cut frame indices, ascending; never the first frame. */
   finish(): number[] {
     if (!this.finished) {
       this.finished = true;
-      // A candidate on the very last frame would start a one-frame shot: dropped by the same rule.
+      // Out of look-ahead: a pending candidate stands if at least one frame backs it up.
+      let pending = this.candidate;
+      while (pending && pending.followers.length > 0 && this.lastIndex + 1 - pending.index >= this.options.minShotFrames) {
+        this.confirm(pending);
+        pending = this.candidate;
+      }
       this.candidate = undefined;
       const last = this.cuts[this.cuts.length - 1];
       if (last !== undefined && this.lastIndex + 1 - last < this.options.minShotFrames) this.cuts.pop();
     }
     return [...this.cuts];
+  }
+
+  private process(frame: Frame): void {
+    const pending = this.candidate;
+    if (!pending) {
+      this.consider(frame);
+      return;
+    }
+    if (this.reference && this.extractor.distance(this.reference.features, frame.features) < pending.threshold) {
+      // Back to the picture before the candidate: it and its followers were a flash. Skip them.
+      this.candidate = undefined;
+      this.consider(frame);
+      return;
+    }
+    pending.followers.push(frame);
+    if (pending.followers.length >= this.options.maxFlashFrames) this.confirm(pending);
+  }
+
+  private confirm(pending: Candidate): void {
+    this.candidate = undefined;
+    this.cuts.push(pending.index);
+    this.shotStart = pending.index;
+    this.reference = pending;
+    this.history.clear();
+    for (const follower of pending.followers) this.process(follower);
   }
 
   private consider(frame: Frame): void {
@@ -125,7 +151,7 @@ export class CutDetector {
     const score = this.extractor.distance(reference.features, frame.features);
     const threshold = this.threshold();
     if (score >= threshold && frame.index - this.shotStart >= this.options.minShotFrames) {
-      this.candidate = { ...frame, threshold };
+      this.candidate = { ...frame, threshold, followers: [] };
       this.reference = reference;
       return;
     }

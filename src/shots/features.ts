@@ -15,7 +15,7 @@ export interface FeatureOptions {
   maxShiftCells: number;
   /** Luma levels below which a frame's contrast counts as flat: keeps near-uniform frames (black, fog, noise) from being blown up into full-contrast patterns. */
   minContrast: number;
-  /** Bins of the histogram of normalized luma. */
+  /** Bins of the histogram of normalized luma (spanning ±2.5 standard deviations). */
   histogramBins: number;
   /** Weights of the pixel, histogram and mean-brightness terms in the combined score. */
   pixelWeight: number;
@@ -26,11 +26,11 @@ export interface FeatureOptions {
 export const defaultFeatureOptions: FeatureOptions = {
   gridColumns: 24,
   maxShiftCells: 1,
-  minContrast: 8,
-  histogramBins: 32,
-  pixelWeight: 0.55,
-  histogramWeight: 0.3,
-  brightnessWeight: 0.15,
+  minContrast: 16,
+  histogramBins: 64,
+  pixelWeight: 0.5,
+  histogramWeight: 0.4,
+  brightnessWeight: 0.1,
 };
 
 export interface FrameFeatures {
@@ -46,6 +46,8 @@ export interface FrameFeatures {
 const HISTOGRAM_RANGE = 2.5;
 /** Mean |a - b| of two uncorrelated unit-variance signals (2/√π): maps "unrelated" to a pixel score of ~1. */
 const UNCORRELATED_MEAN_ABS_DIFF = 1.128;
+/** Earth mover's distance, in standard deviations, that counts as completely different histograms. */
+const DIFFERENT_HISTOGRAM_EMD = 0.5;
 
 export class FeatureExtractor {
   readonly cell: number;
@@ -127,10 +129,26 @@ export class FeatureExtractor {
   distance(a: FrameFeatures, b: FrameFeatures): number {
     const { pixelWeight, histogramWeight, brightnessWeight } = this.options;
     const pixel = Math.min(1, this.bestShiftMeanAbsDiff(a.grid, b.grid) / UNCORRELATED_MEAN_ABS_DIFF);
-    let histogramL1 = 0;
-    for (let i = 0; i < a.histogram.length; i++) histogramL1 += Math.abs(a.histogram[i] - b.histogram[i]);
+    const histogram = Math.min(1, this.histogramEmd(a.histogram, b.histogram) / DIFFERENT_HISTOGRAM_EMD);
     const brightness = Math.min(1, Math.abs(a.mean - b.mean) / 128);
-    return pixelWeight * pixel + histogramWeight * (histogramL1 / 2) + brightnessWeight * brightness;
+    return pixelWeight * pixel + histogramWeight * histogram + brightnessWeight * brightness;
+  }
+
+  /**
+   * Earth mover's distance between two histograms, in standard deviations. Unlike a
+   * bin-by-bin difference it barely moves when a spiky histogram (flat areas, clipped
+   * highlights) shifts by a bin under flicker.
+   */
+  private histogramEmd(a: Float32Array, b: Float32Array): number {
+    let cumulativeA = 0;
+    let cumulativeB = 0;
+    let total = 0;
+    for (let i = 0; i < a.length; i++) {
+      cumulativeA += a[i];
+      cumulativeB += b[i];
+      total += Math.abs(cumulativeA - cumulativeB);
+    }
+    return (total * 2 * HISTOGRAM_RANGE) / a.length;
   }
 
   private bestShiftMeanAbsDiff(a: Float32Array, b: Float32Array): number {
