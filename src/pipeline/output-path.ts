@@ -1,4 +1,5 @@
-import { access, constants, realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { type VideoCodec, checkCodecFits, defaultExtension } from '../encode/container.js';
@@ -19,13 +20,21 @@ export async function checkOutputPath(input: string, output: string, codec: Vide
   const folder = dirname(target);
   const folderInfo = await stat(folder).catch(() => undefined);
   if (!folderInfo?.isDirectory()) throw new UserError(`output folder does not exist: ${folder}`);
-  try {
-    await access(folder, constants.W_OK);
-  } catch {
-    throw new UserError(`output folder is not writable: ${folder}`);
-  }
+  await assertWritableFolder(folder);
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw new UserError(`output is a directory: ${output}`, 2);
   if (existing && !overwrite) throw new UserError(`output exists: ${output} (use --overwrite to replace it)`);
   return target;
+}
+
+/** Creating a file is the only reliable test (permission bits say nothing for root or read-only mounts). */
+async function assertWritableFolder(folder: string): Promise<void> {
+  const probe = join(folder, `.colorize-video-write-test-${process.pid}-${randomBytes(3).toString('hex')}`);
+  try {
+    const handle = await open(probe, 'wx');
+    await handle.close();
+    await unlink(probe);
+  } catch {
+    throw new UserError(`output folder is not writable: ${folder}`);
+  }
 }

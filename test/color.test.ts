@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { labToSrgb, srgbToLab } from '../src/color/lab.js';
+import { lumaToLightnessLut } from '../src/color/luts.js';
+import { lumaCoefficients, rgbToChromaCodes, ycbcrCodesToRgb } from '../src/color/ycbcr.js';
+import { ChromaComposer } from '../src/color/compose.js';
+import { resizeArea } from '../src/color/resample.js';
+
+describe('CIE Lab (D65) against published reference values', () => {
+  it.each([
+    [[1, 1, 1], [100, 0, 0]],
+    [[0, 0, 0], [0, 0, 0]],
+    [[1, 0, 0], [53.24, 80.09, 67.2]],
+    [[0, 1, 0], [87.73, -86.18, 83.18]],
+    [[0, 0, 1], [32.3, 79.19, -107.86]],
+    [[119 / 255, 119 / 255, 119 / 255], [50.03, 0, 0]],
+  ])('sRGB %j -> Lab %j', (rgb, lab) => {
+    const [l, a, b] = srgbToLab(rgb[0], rgb[1], rgb[2]);
+    expect(l).toBeCloseTo(lab[0], 1);
+    expect(a).toBeCloseTo(lab[1], 1);
+    expect(b).toBeCloseTo(lab[2], 1);
+  });
+
+  it('round-trips in-gamut colors', () => {
+    for (const rgb of [[0.2, 0.5, 0.8], [0.9, 0.1, 0.3], [0.5, 0.5, 0.5]]) {
+      const back = labToSrgb(...srgbToLab(rgb[0], rgb[1], rgb[2]));
+      back.forEach((v, i) => expect(v).toBeCloseTo(rgb[i], 4));
+    }
+  });
+});
+
+describe("Y' to L* for gray pixels", () => {
+  it('maps the ends of limited range to 0 and 100 and #777777 to L* 50', () => {
+    const limited = lumaToLightnessLut('limited');
+    expect(limited[16]).toBeCloseTo(0, 5);
+    expect(limited[235]).toBeCloseTo(100, 5);
+    expect(limited[5]).toBe(0);
+    const full = lumaToLightnessLut('full');
+    expect(full[119]).toBeCloseTo(50.03, 1);
+    expect(full[255]).toBeCloseTo(100, 5);
+  });
+});
+
+describe("R'G'B' to Y'CbCr chroma", () => {
+  it('gives the standard codes for primaries (BT.601 and BT.709, limited range)', () => {
+    expect(rgbToChromaCodes(1, 0, 0, lumaCoefficients('bt601'), 'limited')).toEqual([90, 240]);
+    expect(rgbToChromaCodes(0, 0, 1, lumaCoefficients('bt601'), 'limited')).toEqual([240, 110]);
+    expect(rgbToChromaCodes(1, 0, 0, lumaCoefficients('bt709'), 'limited')).toEqual([102, 240]);
+    expect(rgbToChromaCodes(0.5, 0.5, 0.5, lumaCoefficients('bt709'), 'full')).toEqual([128, 128]);
+  });
+
+  it('inverts back to the same R\'G\'B\'', () => {
+    const k = lumaCoefficients('bt709');
+    const [r, g, b] = ycbcrCodesToRgb(63, 102, 240, k, 'limited');
+    expect(r).toBeCloseTo(1, 1);
+    expect(g).toBeCloseTo(0, 1);
+    expect(b).toBeCloseTo(0, 1);
+  });
+});
+
+describe('chroma composition', () => {
+  const gridW = 8;
+  const gridH = 4;
+  const chromaW = 32;
+  const chromaH = 16;
+  // Lightness and a* both step at the same place: dark/positive a* on the left, bright/negative on the right.
+  const edgeAt = (width: number, x: number) => x < width / 2;
+  const lightness = (w: number, h: number) => Float32Array.from({ length: w * h }, (_, i) => (edgeAt(w, i % w) ? 30 : 70));
+  const ab = new Float32Array(2 * gridW * gridH);
+  for (let i = 0; i < gridW * gridH; i++) ab[i] = edgeAt(gridW, i % gridW) ? 40 : -40;
+
+  function compose(edgeSigma: number): Uint8Array {
+    const composer = new ChromaComposer({ chromaWidth: chromaW, chromaHeight: chromaH, gridWidth: gridW, gridHeight: gridH, matrix: 'bt601', range: 'limited', edgeSigma });
+    const cb = new Uint8Array(chromaW * chromaH);
+    const cr = new Uint8Array(chromaW * chromaH);
+    composer.compose(lightness(chromaW, chromaH), lightness(gridW, gridH), ab, cb, cr);
+    return cr;
+  }
+
+  it('gives neutral chroma for a*=b*=0', () => {
+    const composer = new ChromaComposer({ chromaWidth: 16, chromaHeight: 8, gridWidth: 4, gridHeight: 2, matrix: 'bt709', range: 'limited' });
+    const cb = new Uint8Array(128);
+    const cr = new Uint8Array(128);
+    composer.compose(new Float32Array(128).fill(60), new Float32Array(8).fill(60), new Float32Array(16), cb, cr);
+    expect(new Set(cb)).toEqual(new Set([128]));
+    expect(new Set(cr)).toEqual(new Set([128]));
+  });
+
+  it('keeps chroma from bleeding across a luma edge (unlike plain upsampling)', () => {
+    const edgeAware = compose(6);
+    const plain = compose(0);
+    const row = 8 * chromaW;
+    const left = row + chromaW / 2 - 1;
+    const right = row + chromaW / 2;
+    // Reddish (a*>0 -> Cr>128) stays left of the edge, greenish right of it.
+    expect(edgeAware[left]).toBeGreaterThan(150);
+    expect(edgeAware[right]).toBeLessThan(110);
+    // Plain upsampling mixes the two near the edge.
+    expect(Math.abs(plain[left] - edgeAware[left]) + Math.abs(plain[right] - edgeAware[right])).toBeGreaterThan(20);
+  });
+});
+
+describe('area resize', () => {
+  it('averages blocks exactly when the ratio is whole', () => {
+    const src = Float32Array.from([1, 3, 5, 7, 1, 3, 5, 7]);
+    expect(Array.from(resizeArea(src, 4, 2, 2, 1))).toEqual([2, 6]);
+  });
+});
