@@ -109,6 +109,11 @@ describe('detectShots', () => {
     expect(shots[3]).toMatchObject({ endFrame: 110, endTime: 4.4 });
   });
 
+  it('ends the last shot at the film duration when the scan reaches the end', async () => {
+    const shots = await detectShots(hardCutClip, { fps: FPS, durationSeconds: 7.62, frameCount: HARD_CUT_FRAMES });
+    expect(shots[shots.length - 1]).toMatchObject({ endFrame: HARD_CUT_FRAMES, endTime: 7.62 });
+  });
+
   it('rejects with a one-line message when ffmpeg fails', async () => {
     const missing = path.join(dir, 'missing.mp4');
     const notVideo = path.join(dir, 'not-video.mp4');

@@ -13,7 +13,7 @@ export const SCAN_HEIGHT = 72;
 export interface DetectShotsOptions {
   /** Frame rate of the film. Frame times are index / fps: a constant frame rate is assumed. */
   fps: number;
-  /** Duration of the film in seconds: the end time of the last shot when the scan reaches the end. */
+  /** Duration of the film in seconds: the end time of the last shot when the scan reaches the end of the film. */
   durationSeconds: number;
   /** Frames to scan at most (e.g. the probed frame count). Shots cover the frames actually decoded. */
   frameCount?: number;
@@ -52,8 +52,9 @@ export async function detectShots(input: string, options: DetectShotsOptions): P
   if (decoded === 0) {
     throw new Error(`no video frames decoded from "${input}"${start > 0 ? ` at or after ${start} s` : ''}`);
   }
-  const reachedEnd = frameCount === undefined || decoded < frameCount;
-  const lastStartTime = (firstFrame + decoded - 1) / fps;
+  const scannedUntil = (firstFrame + decoded) / fps;
+  const reachedEnd = frameCount === undefined || decoded < frameCount || scannedUntil >= durationSeconds - 1 / fps;
+  const lastStartTime = scannedUntil - 1 / fps;
   const endTime = reachedEnd && durationSeconds > lastStartTime ? durationSeconds : undefined;
   return shotsFromCuts(detector.finish(), decoded, fps, { firstFrame, endTime });
 }
