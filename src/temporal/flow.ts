@@ -28,7 +28,7 @@ export const DEFAULT_FLOW_OPTIONS: FlowOptions = {
   maxLevels: 5,
   minLevelSize: 8,
   warpsPerLevel: 3,
-  solverIterations: 8,
+  solverIterations: 5,
   smoothness: 1,
   windowPasses: 1,
 };
@@ -137,6 +137,7 @@ function refineFlowAtLevel(a: ImagePlane, b: ImagePlane, flow: FlowField, opts: 
   const jyt = new Float32Array(size);
   const warped = new Float32Array(size);
   const scratch = new Float32Array(size);
+  const blurred = new Float32Array(size);
   const u0 = new Float32Array(size);
   const v0 = new Float32Array(size);
   const outside = new Uint8Array(size);
@@ -167,8 +168,8 @@ function refineFlowAtLevel(a: ImagePlane, b: ImagePlane, flow: FlowField, opts: 
     meanSquaredGradient /= size;
     for (const tensor of [jxx, jxy, jyy, jxt, jyt]) {
       for (let pass = 0; pass < opts.windowPasses; pass++) {
-        binomialBlur(tensor, width, height, scratch);
-        tensor.set(scratch);
+        binomialBlur(tensor, width, height, blurred, scratch);
+        tensor.set(blurred);
       }
     }
     const lambda = Math.max(opts.smoothness * meanSquaredGradient, 1e-12);
@@ -203,6 +204,7 @@ interface StructureTensor {
 /**
  * Gauss–Seidel on (J + λI) w = J w0 - b + λ w̄ per pixel, where w0 is the linearisation point,
  * J/b the windowed structure tensor and w̄ the 4-neighbour mean of the current flow.
+ * Only w̄ changes between sweeps, so (J + λI)⁻¹ and J w0 - b are computed once, in place of the tensor.
  */
 function solveLinearisedFlow(
   flow: FlowField,
@@ -213,6 +215,25 @@ function solveLinearisedFlow(
   iterations: number,
 ): void {
   const { width, height, dx: u, dy: v } = flow;
+  const size = width * height;
+  const inv11 = t.jxx;
+  const inv12 = t.jxy;
+  const inv22 = t.jyy;
+  const c1 = t.jxt;
+  const c2 = t.jyt;
+  for (let i = 0; i < size; i++) {
+    const jxx = t.jxx[i];
+    const jxy = t.jxy[i];
+    const jyy = t.jyy[i];
+    const a11 = jxx + lambda;
+    const a22 = jyy + lambda;
+    const invDet = 1 / (a11 * a22 - jxy * jxy);
+    c1[i] = jxx * u0[i] + jxy * v0[i] - t.jxt[i];
+    c2[i] = jxy * u0[i] + jyy * v0[i] - t.jyt[i];
+    inv11[i] = a22 * invDet;
+    inv12[i] = -jxy * invDet;
+    inv22[i] = a11 * invDet;
+  }
   for (let iter = 0; iter < iterations; iter++) {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
@@ -224,18 +245,13 @@ function solveLinearisedFlow(
         if (x < width - 1) { sumU += u[i + 1]; sumV += v[i + 1]; n++; }
         if (y > 0) { sumU += u[i - width]; sumV += v[i - width]; n++; }
         if (y < height - 1) { sumU += u[i + width]; sumV += v[i + width]; n++; }
-        const meanU = n > 0 ? sumU / n : u[i];
-        const meanV = n > 0 ? sumV / n : v[i];
-        const a11 = t.jxx[i] + lambda;
-        const a12 = t.jxy[i];
-        const a22 = t.jyy[i] + lambda;
-        const r1 = t.jxx[i] * u0[i] + t.jxy[i] * v0[i] - t.jxt[i] + lambda * meanU;
-        const r2 = t.jxy[i] * u0[i] + t.jyy[i] * v0[i] - t.jyt[i] + lambda * meanV;
-        const det = a11 * a22 - a12 * a12;
+        const weight = n > 0 ? lambda / n : 0;
+        const r1 = c1[i] + weight * sumU;
+        const r2 = c2[i] + weight * sumV;
         // One linearisation is only trustworthy within about a pixel; clamping the step keeps
         // textureless or aliased levels from running away.
-        const du = (a22 * r1 - a12 * r2) / det - u0[i];
-        const dv = (a11 * r2 - a12 * r1) / det - v0[i];
+        const du = inv11[i] * r1 + inv12[i] * r2 - u0[i];
+        const dv = inv12[i] * r1 + inv22[i] * r2 - v0[i];
         u[i] = u0[i] + (du > MAX_STEP ? MAX_STEP : du < -MAX_STEP ? -MAX_STEP : du);
         v[i] = v0[i] + (dv > MAX_STEP ? MAX_STEP : dv < -MAX_STEP ? -MAX_STEP : dv);
       }

@@ -1,19 +1,34 @@
 import type { ImagePlane } from './types.js';
 
-/** Separable [1 4 6 4 1]/16 binomial blur (σ ≈ 1) with clamped borders. */
-export function binomialBlur(src: Float32Array, width: number, height: number, out?: Float32Array): Float32Array {
-  const tmp = new Float32Array(width * height);
-  const dst = out ?? new Float32Array(width * height);
+/**
+ * Separable [1 4 6 4 1]/16 binomial blur (σ ≈ 1) with clamped borders.
+ * `out` may not alias `src`; `scratch` (width*height) avoids an allocation in hot loops.
+ */
+export function binomialBlur(
+  src: Float32Array,
+  width: number,
+  height: number,
+  out: Float32Array = new Float32Array(width * height),
+  scratch: Float32Array = new Float32Array(width * height),
+): Float32Array {
   const lastX = width - 1;
   const lastY = height - 1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
+      if (x === 2 && width > 4) {
+        // Interior: no clamping needed.
+        for (; x < width - 2; x++) {
+          const i = row + x;
+          scratch[i] = (src[i - 2] + src[i + 2] + 4 * (src[i - 1] + src[i + 1]) + 6 * src[i]) * 0.0625;
+        }
+        if (x >= width) break;
+      }
       const xm2 = x < 2 ? 0 : x - 2;
       const xm1 = x < 1 ? 0 : x - 1;
       const xp1 = x + 1 > lastX ? lastX : x + 1;
       const xp2 = x + 2 > lastX ? lastX : x + 2;
-      tmp[row + x] =
+      scratch[row + x] =
         (src[row + xm2] + src[row + xp2] + 4 * (src[row + xm1] + src[row + xp1]) + 6 * src[row + x]) * 0.0625;
     }
   }
@@ -24,10 +39,11 @@ export function binomialBlur(src: Float32Array, width: number, height: number, o
     const rp1 = (y + 1 > lastY ? lastY : y + 1) * width;
     const rp2 = (y + 2 > lastY ? lastY : y + 2) * width;
     for (let x = 0; x < width; x++) {
-      dst[r0 + x] = (tmp[rm2 + x] + tmp[rp2 + x] + 4 * (tmp[rm1 + x] + tmp[rp1 + x]) + 6 * tmp[r0 + x]) * 0.0625;
+      out[r0 + x] =
+        (scratch[rm2 + x] + scratch[rp2 + x] + 4 * (scratch[rm1 + x] + scratch[rp1 + x]) + 6 * scratch[r0 + x]) * 0.0625;
     }
   }
-  return dst;
+  return out;
 }
 
 /** Blur then keep every second pixel: coarse pixel (j, k) sits at fine pixel (2j, 2k). */
