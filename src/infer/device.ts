@@ -19,9 +19,16 @@ export interface OpenedSessions {
  * then cpu, and keeps the first under which every model loads.
  */
 export async function openSessions(files: string[], request: DeviceRequest): Promise<OpenedSessions> {
-  const candidates: Device[] = request === 'auto' ? (['cuda', 'webgpu', 'cpu'] as const).filter(mayWork) : [request];
+  const candidates: Device[] = request === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [request];
   const failures: string[] = [];
+  // Failures are reported in our own words; onnxruntime's native log would only repeat them.
+  ort.env.logLevel = 'fatal';
   for (const device of candidates) {
+    const missing = missingRuntime(device);
+    if (missing) {
+      failures.push(`${device}: ${missing}`);
+      continue;
+    }
     try {
       const sessions: ort.InferenceSession[] = [];
       for (const file of files) sessions.push(await ort.InferenceSession.create(file, sessionOptions(device)));
@@ -36,26 +43,24 @@ export async function openSessions(files: string[], request: DeviceRequest): Pro
 }
 
 /**
- * Cheap checks that keep `auto` from trying providers that cannot load here (each failed try
- * costs time and prints native warnings): CUDA needs onnxruntime's CUDA provider library beside
- * the binding, WebGPU needs a Vulkan loader.
+ * Cheap checks before trying providers that cannot load here (a failed try costs time and prints
+ * native warnings): CUDA needs onnxruntime's CUDA provider library beside the binding, WebGPU
+ * needs a Vulkan loader.
  */
-function mayWork(device: Device): boolean {
+function missingRuntime(device: Device): string | undefined {
+  if (process.platform !== 'linux') return undefined;
   if (device === 'cuda') {
-    try {
-      const binding = createRequire(import.meta.url).resolve('onnxruntime-node');
-      const root = join(dirname(binding), '..');
-      const libDir = join(root, 'bin', `napi-v6`, process.platform, process.arch);
-      return existsSync(join(libDir, 'libonnxruntime_providers_cuda.so'));
-    } catch {
-      return false;
+    const binding = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const libDir = join(dirname(binding), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    if (!existsSync(join(libDir, 'libonnxruntime_providers_cuda.so'))) {
+      return "onnxruntime-node's CUDA provider is not installed (it is downloaded at install time, which .npmrc skips)";
     }
   }
   if (device === 'webgpu') {
     const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
-    return process.platform !== 'linux' || dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+    if (!dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return 'no Vulkan loader (libvulkan.so.1) found';
   }
-  return true;
+  return undefined;
 }
 
 function sessionOptions(device: Device): ort.InferenceSession.SessionOptions {
