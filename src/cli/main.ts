@@ -5,6 +5,7 @@ import { addPreviewOptions, addRenderOptions, type RenderFlags, renderOptionsFro
 import { ProgressBar } from './progress.js';
 import { abortOnSignals } from './signals.js';
 import { addShotsCommand } from './shots-command.js';
+import { addBatchCommand } from './batch-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -47,6 +48,7 @@ export function buildProgram(controller: AbortController): Command {
     }
   });
   addShotsCommand(program, controller);
+  addBatchCommand(program, controller);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { UserError } from '../decode/errors.js';
+import type { VideoInfo } from '../decode/probe.js';
+import type { Colorizer } from '../infer/colorizer.js';
+import { type ColorizeOptions, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
+import { findShots } from '../pipeline/find-shots.js';
+import { rangeFromTimes } from '../pipeline/frame-range.js';
+import type { Shot } from '../shots/index.js';
+import { type Chunk, chunkFileName, groupShotsIntoChunks, shotSelection } from './chunks.js';
+import { joinChunks } from './join.js';
+import { verifyChunk, verifyOutput } from './verify.js';
+
+export type RenderSettings = Omit<ColorizeOptions, 'input' | 'output' | 'colorizer' | 'signal' | 'onProgress' | 'shots' | 'start' | 'duration' | 'audio'>;
+
+export interface FilmJob {
+  info: VideoInfo;
+  output: string;
+  /** Folder for this film's chunks and manifest; removed once the film is done. */
+  workDir: string;
+  settings: RenderSettings;
+  /** Loads the model on first use (a batch whose files are all done never loads it). */
+  colorizer: () => Promise<Colorizer>;
+  /** Chunks are runs of whole shots at least this long. */
+  chunkSeconds: number;
+  /** Keep the work folder after joining (debugging, tests). */
+  keepWork?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: FilmProgress) => void;
+}
+
+export interface FilmProgress {
+  phase: 'shots' | 'colorize' | 'join';
+  /** Frames of the film finished (kept chunks count as finished); frames scanned in the shots phase. */
+  done: number;
+  total: number;
+  /** Frames rendered by this run so far (for the batch's rate). */
+  rendered: number;
+  chunk?: { index: number; count: number };
+}
+
+export interface FilmResult {
+  status: 'done' | 'skipped';
+  frames: number;
+  shots: number | null;
+  chunks: number | null;
+  chunksReused: number | null;
+}
+
+const MANIFEST_VERSION = 1;
+
+interface Manifest {
+  version: number;
+  input: { path: string; size: number; mtimeMs: number; frameCount: number; fps: number };
+  shotsHash: string;
+  settings: Record<string, unknown>;
+  output: string;
+  chunks: Array<Omit<Chunk, 'index'>>;
+}
+
+/**
+ * Renders one film of a batch, resumably. A verified complete output is skipped. A film of one
+ * chunk is rendered straight to its output; a longer one is rendered as chunks of whole shots into
+ * its work folder, verified chunks from an earlier run (same input, shots and settings, per the
+ * manifest) are kept, and the chunks are joined with the source's audio at the end.
+ */
+export async function renderFilm(job: FilmJob): Promise<FilmResult> {
+  const { info, output } = job;
+  const existing = await stat(output).catch(() => undefined);
+  if (existing) {
+    const check = await verifyOutput(output, info);
+    if (check.ok) {
+      if (!job.keepWork) await removeWorkDir(job.workDir);
+      return { status: 'skipped', frames: check.frames ?? info.frameCount, shots: null, chunks: null, chunksReused: null };
+    }
+    if (!job.settings.overwrite) throw new UserError(`output exists but is not a complete render of this input (${check.reason}): ${output} (use --overwrite to replace it)`);
+  }
+  await mkdir(dirname(output), { recursive: true });
+  await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
+
+  const total = info.frameCount;
+  const report = (p: FilmProgress) => job.onProgress?.(p);
+  const shots = await findShots(info, rangeFromTimes(info.frameCount, info.fps), {
+    signal: job.signal,
+    onProgress: (done, all) => report({ phase: 'shots', done, total: all, rendered: 0 }),
+  });
+  const chunks = groupShotsIntoChunks(shots, info.fps, job.chunkSeconds);
+  const colorizer = await job.colorizer();
+
+  if (chunks.length <= 1) {
+    await removeWorkDir(job.workDir);
+    const result = await colorizeVideo({
+      ...job.settings,
+      input: info.path,
+      output,
+      overwrite: true,
+      colorizer,
+      signal: job.signal,
+      onProgress: (p: Progress) => {
+        if (p.phase === 'colorize') report({ phase: 'colorize', done: p.done, total, rendered: p.done, chunk: { index: 0, count: 1 } });
+      },
+    });
+    const check = await verifyOutput(output, info);
+    if (!check.ok) throw new UserError(`render of ${output} is incomplete: it ${check.reason}`);
+    return { status: 'done', frames: result.frames, shots: shots.length, chunks: 1, chunksReused: 0 };
+  }
+
+  const ext = extname(output);
+  const manifest = await buildManifest(info, shots, chunks, job.settings, colorizer, output);
+  await prepareWorkDir(job.workDir, manifest);
+  let reused = 0;
+  let rendered = 0;
+  let finished = 0;
+  const paths: string[] = [];
+  for (const chunk of chunks) {
+    if (job.signal?.aborted) throw new UserError('interrupted');
+    const path = join(job.workDir, chunkFileName(chunk, ext));
+    paths.push(path);
+    const frames = chunk.endFrame - chunk.startFrame;
+    const where = { index: chunk.index, count: chunks.length };
+    if (await verifyChunk(path, frames)) {
+      reused++;
+    } else {
+      await rm(path, { force: true });
+      await colorizeVideo({
+        ...job.settings,
+        input: info.path,
+        output: path,
+        overwrite: true,
+        shots: shotSelection(chunk),
+        audio: false,
+        colorizer,
+        signal: job.signal,
+        onProgress: (p: Progress) => {
+          if (p.phase === 'colorize') report({ phase: 'colorize', done: finished + p.done, total, rendered: rendered + p.done, chunk: where });
+        },
+      });
+      if (!(await verifyChunk(path, frames))) throw new UserError(`chunk ${chunk.index} of ${output} does not have its ${frames} frames`);
+      rendered += frames;
+    }
+    finished += frames;
+    report({ phase: 'colorize', done: finished, total, rendered, chunk: where });
+  }
+  report({ phase: 'join', done: total, total, rendered });
+  const frames = await joinChunks({ info, chunks: paths, workDir: job.workDir, output, signal: job.signal });
+  if (!job.keepWork) await removeWorkDir(job.workDir);
+  return { status: 'done', frames, shots: shots.length, chunks: chunks.length, chunksReused: reused };
+}
+
+async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], settings: RenderSettings, colorizer: Colorizer, output: string): Promise<Manifest> {
+  const file = await stat(info.path);
+  const config = colorizer.config;
+  const modelFiles = await Promise.all(
+    [config.global.file, config.local.file].map(async (name) => {
+      const s = await stat(join(config.dir, name)).catch(() => undefined);
+      return s ? [name, s.size, s.mtimeMs] : [name];
+    }),
+  );
+  return {
+    version: MANIFEST_VERSION,
+    input: { path: info.path, size: file.size, mtimeMs: file.mtimeMs, frameCount: info.frameCount, fps: info.fps },
+    shotsHash: createHash('sha256').update(JSON.stringify(shots.map((s) => [s.startFrame, s.endFrame]))).digest('hex').slice(0, 32),
+    settings: {
+      model: config.dir,
+      modelName: config.name,
+      modelFiles,
+      device: colorizer.device,
+      resolution: settings.resolution ?? null,
+      codec: settings.codec ?? 'h264',
+      crf: settings.crf ?? 18,
+      preset: settings.preset ?? null,
+      temporalStrength: settings.temporalStrength ?? 0.8,
+      reference: settings.reference ?? null,
+      referenceMap: settings.referenceMap ?? null,
+      sideBySide: settings.sideBySide ?? false,
+      samplesPerShot: settings.samplesPerShot ?? null,
+    },
+    output,
+    chunks: chunks.map(({ index: _index, ...rest }) => rest),
+  };
+}
+
+/** Keeps the work folder if its manifest matches this render exactly; otherwise starts it afresh. */
+async function prepareWorkDir(workDir: string, manifest: Manifest): Promise<void> {
+  const path = join(workDir, 'manifest.json');
+  const wanted = JSON.stringify(manifest);
+  let current: string | undefined;
+  try {
+    current = JSON.stringify(JSON.parse(await readFile(path, 'utf8')));
+  } catch {
+    current = undefined;
+  }
+  if (current !== wanted) {
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(temporary, path);
+  } else {
+    await removeStaleTemporaries(workDir);
+  }
+}
+
+/** Removes the work folder and, when they are left empty, the folders above it up to `.colorize-work`. */
+async function removeWorkDir(workDir: string): Promise<void> {
+  await rm(workDir, { recursive: true, force: true });
+  let dir = dirname(workDir);
+  while (basename(dir) !== '' && dir !== dirname(dir)) {
+    const isRoot = basename(dir) === WORK_FOLDER;
+    try {
+      await rmdir(dir);
+    } catch {
+      break;
+    }
+    if (isRoot) break;
+    dir = dirname(dir);
+  }
+}
+
+export const WORK_FOLDER = '.colorize-work';
+
+/** Hidden `.<stem>.partial-<pid>-…` files left by a process that no longer runs (kill -9, power loss). */
+async function removeStaleTemporaries(folder: string, stem?: string): Promise<void> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = /^\.(.*)\.partial-(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(name);
+    if (!match || (stem !== undefined && match[1] !== stem)) continue;
+    const pid = Number(match[2]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    await unlink(join(folder, name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,248 @@
+import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { UserError } from '../decode/errors.js';
+import { probeVideo, type VideoInfo } from '../decode/probe.js';
+import { defaultExtension } from '../encode/container.js';
+import { Colorizer } from '../infer/colorizer.js';
+import { defaultModelPath } from '../pipeline/model-path.js';
+import { discoverInputs, mirroredOutputPath } from './discover.js';
+import { type FilmProgress, type RenderSettings, WORK_FOLDER, renderFilm } from './film.js';
+import { type BatchEntry, BatchReport, type BatchReportFile, newEntry } from './report.js';
+
+export const DEFAULT_CHUNK_SECONDS = 30;
+export const DEFAULT_REPORT_NAME = 'colorize-batch-report.json';
+
+export interface BatchOptions {
+  /** Files and folders (scanned recursively). */
+  paths: string[];
+  outDir: string;
+  /** Glob for files in folders (default: common video extensions). */
+  pattern?: string;
+  /** Where the JSON report goes; default `<out-dir>/colorize-batch-report.json`; false for none. */
+  report?: string | false;
+  settings: RenderSettings;
+  /** Long films are rendered (and resumed) as chunks of whole shots at least this long. */
+  chunkSeconds?: number;
+  keepWork?: boolean;
+  /** A loaded model to use (not released here); otherwise one is loaded on first need and released at the end. */
+  colorizer?: Colorizer;
+  signal?: AbortSignal;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+export interface BatchProgress {
+  /** 0-based position of the current file among all files. */
+  fileIndex: number;
+  fileCount: number;
+  /** Files finished (done, skipped or failed). */
+  filesFinished: number;
+  /** The current file, relative to its folder argument. */
+  file: string;
+  phase: FilmProgress['phase'];
+  chunk?: { index: number; count: number };
+  /** Frames of the current file finished / in all (frames scanned in the shots phase). */
+  fileDone: number;
+  fileTotal: number;
+  /** Colorized frames per second over this run. */
+  fps: number;
+  /** Seconds until the whole batch is done (NaN before the rate is known). */
+  etaSeconds: number;
+}
+
+export interface BatchSummary {
+  report: BatchReportFile;
+  reportPath: string | undefined;
+  done: number;
+  skipped: number;
+  failed: number;
+}
+
+interface PlannedFile {
+  entry: BatchEntry;
+  relative: string;
+  info?: VideoInfo;
+  output?: string;
+}
+
+/** Raised for problems that stop the whole batch (full disk, unloadable model). */
+class FatalBatchError extends UserError {}
+
+/**
+ * Colorizes many files one after another with one loaded model. A failing file is recorded and
+ * the batch goes on; outputs already complete are skipped, so running the same batch again
+ * resumes it. Throws a UserError only for problems that stop everything (unwritable out-dir,
+ * full disk, model that does not load, interruption).
+ */
+export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
+  const outDir = resolve(options.outDir);
+  await ensureWritableFolder(outDir);
+  const chunkSeconds = options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS;
+  if (!(chunkSeconds > 0)) throw new UserError('chunk length must be a positive number of seconds', 2);
+  const codec = options.settings.codec ?? 'h264';
+  const inputs = await discoverInputs(options.paths, { pattern: options.pattern, exclude: [outDir] });
+  if (inputs.length === 0) {
+    throw new UserError(`no video files found in ${options.paths.join(', ')}${options.pattern ? ` matching ${options.pattern}` : ''}`, 2);
+  }
+
+  const planned: PlannedFile[] = [];
+  const outputs = new Map<string, string>();
+  for (const item of inputs) {
+    const file: PlannedFile = { entry: newEntry(item.input, null), relative: item.relative };
+    planned.push(file);
+    try {
+      const output = mirroredOutputPath(outDir, item.relative, defaultExtension(item.input, codec));
+      file.entry.output = output;
+      const other = outputs.get(output);
+      if (other) throw new UserError(`its output ${output} would be the same as that of ${other}`);
+      outputs.set(output, item.input);
+      file.info = await probeVideo(item.input);
+      file.output = output;
+    } catch (error) {
+      fail(file.entry, error);
+    }
+  }
+
+  const reportPath = options.report === false ? undefined : resolve(options.report ?? join(outDir, DEFAULT_REPORT_NAME));
+  const report = new BatchReport(reportPath, outDir, planned.map((p) => p.entry));
+  try {
+    await report.save();
+  } catch (error) {
+    throw new UserError(`cannot write the batch report ${reportPath}: ${oneLine(error)}`);
+  }
+  const save = async () => {
+    try {
+      await report.save();
+    } catch (error) {
+      throw new FatalBatchError(isDiskFull(error) ? `disk full: cannot write the batch report ${reportPath}` : `cannot write the batch report ${reportPath}: ${oneLine(error)}`);
+    }
+  };
+
+  let colorizer: Promise<Colorizer> | undefined = options.colorizer ? Promise.resolve(options.colorizer) : undefined;
+  let loadedHere = false;
+  const getColorizer = () => {
+    if (!colorizer) {
+      loadedHere = true;
+      colorizer = Colorizer.load(options.settings.model ?? defaultModelPath(), options.settings.device ?? 'auto').catch((error: unknown) => {
+        throw new FatalBatchError(`the model could not be loaded: ${oneLine(error)}`);
+      });
+    }
+    return colorizer;
+  };
+
+  const totalFrames = planned.reduce((sum, p) => sum + (p.info?.frameCount ?? 0), 0);
+  let framesFinished = 0;
+  let renderedFrames = 0;
+  let renderStarted: number | undefined;
+  let filesFinished = planned.filter((p) => p.entry.status === 'failed').length;
+
+  try {
+    for (let i = 0; i < planned.length; i++) {
+      const file = planned[i];
+      if (!file.info || !file.output) continue;
+      if (options.signal?.aborted) throw new UserError('interrupted');
+      const info = file.info;
+      const started = performance.now();
+      let renderedInFile = 0;
+      const progress = (p: FilmProgress) => {
+        if (p.phase === 'colorize' && renderStarted === undefined) renderStarted = performance.now();
+        renderedInFile = p.rendered;
+        const fps = renderStarted === undefined ? NaN : (renderedFrames + renderedInFile) / Math.max(1e-3, (performance.now() - renderStarted) / 1000);
+        const doneOverall = framesFinished + (p.phase === 'shots' ? 0 : p.done);
+        options.onProgress?.({
+          fileIndex: i,
+          fileCount: planned.length,
+          filesFinished,
+          file: file.relative,
+          phase: p.phase,
+          chunk: p.chunk,
+          fileDone: p.done,
+          fileTotal: p.total,
+          fps,
+          etaSeconds: fps > 0 ? (totalFrames - doneOverall) / fps : NaN,
+        });
+      };
+      progress({ phase: 'shots', done: 0, total: info.frameCount, rendered: 0 });
+      try {
+        const result = await renderFilm({
+          info,
+          output: file.output,
+          workDir: join(outDir, WORK_FOLDER, relative(outDir, file.output)),
+          settings: options.settings,
+          colorizer: getColorizer,
+          chunkSeconds,
+          keepWork: options.keepWork,
+          signal: options.signal,
+          onProgress: progress,
+        });
+        const seconds = (performance.now() - started) / 1000;
+        Object.assign(file.entry, {
+          status: result.status,
+          frames: result.frames,
+          shots: result.shots,
+          seconds,
+          fps: result.status === 'done' ? result.frames / seconds : null,
+          error: null,
+          chunks: result.chunks,
+          chunksReused: result.chunksReused,
+        });
+      } catch (error) {
+        file.entry.seconds = (performance.now() - started) / 1000;
+        if (options.signal?.aborted) {
+          file.entry.status = 'interrupted';
+          file.entry.error = 'interrupted';
+          throw new UserError('interrupted');
+        }
+        fail(file.entry, error);
+        if (error instanceof FatalBatchError) throw error;
+        if (isDiskFull(error)) throw new FatalBatchError(`disk full while writing to ${outDir} (${file.relative} failed; free some space and run the batch again to resume)`);
+        if (isReadOnly(error)) throw new FatalBatchError(`output folder is not writable: ${outDir}`);
+      } finally {
+        renderedFrames += renderedInFile;
+        framesFinished += info.frameCount;
+        filesFinished++;
+      }
+      await save();
+    }
+  } finally {
+    report.data.finished = true;
+    await report.save().catch(() => undefined);
+    if (loadedHere && colorizer) await (await colorizer.catch(() => undefined))?.release();
+  }
+  const count = (status: BatchEntry['status']) => report.data.files.filter((f) => f.status === status).length;
+  return { report: report.data, reportPath, done: count('done'), skipped: count('skipped'), failed: count('failed') };
+}
+
+function fail(entry: BatchEntry, error: unknown): void {
+  entry.status = 'failed';
+  entry.error = error instanceof UserError ? oneLine(error) : `internal error: ${oneLine(error)}`;
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device|disk quota exceeded/i.test(oneLine(error));
+}
+
+function isReadOnly(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'EROFS' || /read-only file system/i.test(oneLine(error));
+}
+
+async function ensureWritableFolder(folder: string): Promise<void> {
+  const existing = await stat(folder).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new UserError(`--out-dir is not a folder: ${folder}`, 2);
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (error) {
+    if (isDiskFull(error)) throw new UserError(`disk full: cannot create the output folder ${folder}`);
+    throw new UserError(`cannot create the output folder ${folder} (${(error as NodeJS.ErrnoException).code ?? oneLine(error)})`);
+  }
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new UserError(`output folder is not writable: ${folder}`);
+  }
+}

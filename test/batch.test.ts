@@ -1,0 +1,296 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupShotsIntoChunks, shotSelection } from '../src/batch/chunks.js';
+import { discoverInputs, globMatcher, mirroredOutputPath } from '../src/batch/discover.js';
+import type { BatchReportFile } from '../src/batch/report.js';
+import { ffmpegPath } from '../src/decode/binaries.js';
+import { probeVideo } from '../src/decode/probe.js';
+import { shotsFromCuts } from '../src/shots/index.js';
+import { writeTestModel } from './helpers/test-models.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'bin', 'colorize-video.js');
+
+let dir: string;
+let model: string;
+let cache: string;
+/** 1 s, one shot, with audio. */
+let shortClip: string;
+/** 1 s, one shot, no audio. */
+let otherClip: string;
+/** 4 s, four 1 s shots, with audio: four chunks at a 0.5 s chunk length. */
+let longClip: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'batch-test-'));
+  cache = path.join(dir, 'cache');
+  model = await writeTestModel(path.join(dir, 'model'), { a: 20, b: -10 });
+  shortClip = path.join(dir, 'src-short.mp4');
+  otherClip = path.join(dir, 'src-other.mp4');
+  longClip = path.join(dir, 'src-long.mp4');
+  await Promise.all([
+    build(),
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=1', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', '-shortest', ...x264(shortClip)]),
+    ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=size=160x90:rate=25,trim=end_frame=25', ...x264(otherClip)]),
+    ffmpeg([
+      '-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=1',
+      '-f', 'lavfi', '-i', 'mandelbrot=s=160x90:r=25',
+      '-f', 'lavfi', '-i', 'smptebars=s=160x90:r=25:d=1',
+      '-f', 'lavfi', '-i', 'cellauto=s=160x90:r=25:rule=110',
+      '-f', 'lavfi', '-i', 'sine=frequency=330:duration=4',
+      '-filter_complex',
+      '[1]trim=end_frame=25,setpts=PTS-STARTPTS[m];[3]trim=end_frame=25,setpts=PTS-STARTPTS[c];[0][m][2][c]concat=n=4:v=1:a=0,format=yuv420p[v]',
+      '-map', '[v]', '-map', '4', '-c:a', 'aac', ...x264(longClip),
+    ]),
+  ]);
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('batch helpers', () => {
+  it('groups whole shots into chunks of at least N seconds, the remainder joining the last', () => {
+    const shots = shotsFromCuts([10, 20, 60, 65, 70], 80, 10);
+    const chunks = groupShotsIntoChunks(shots, 10, 2);
+    expect(chunks.map((c) => [c.startFrame, c.endFrame, shotSelection(c)])).toEqual([
+      [0, 20, '0-1'],
+      [20, 60, '2'],
+      [60, 80, '3-5'],
+    ]);
+    expect(groupShotsIntoChunks(shots, 10, 30)).toHaveLength(1);
+  });
+
+  it('matches globs and mirrors folders', async () => {
+    expect(globMatcher('*.mp4')('a/b/c.MP4')).toBe(true);
+    expect(globMatcher('reel?.{mov,mkv}')('x/reel1.mkv')).toBe(true);
+    expect(globMatcher('reel?.{mov,mkv}')('x/reel10.mkv')).toBe(false);
+    expect(globMatcher('**/keep/*.avi')('a/b/keep/z.avi')).toBe(true);
+    expect(globMatcher('**/keep/*.avi')('a/b/other/z.avi')).toBe(false);
+    expect(mirroredOutputPath('/out', 'a/b/film.avi', '.mp4')).toBe('/out/a/b/film.color.mp4');
+
+    const root = path.join(dir, 'discover');
+    await mkdir(path.join(root, 'in', 'deep', '.hidden'), { recursive: true });
+    await mkdir(path.join(root, 'in', 'out'), { recursive: true });
+    for (const f of ['in/one.mp4', 'in/notes.txt', 'in/deep/two.MOV', 'in/deep/.hidden/three.mp4', 'in/out/four.mp4', 'single.bin']) {
+      await writeFile(path.join(root, f), 'x');
+    }
+    const found = await discoverInputs([path.join(root, 'in'), path.join(root, 'single.bin')], { exclude: [path.join(root, 'in', 'out')] });
+    expect(found.map((f) => f.relative)).toEqual([path.join('deep', 'two.MOV'), 'one.mp4', 'single.bin']);
+    const mp4 = await discoverInputs([path.join(root, 'in')], { pattern: '*.mp4' });
+    expect(mp4.map((f) => f.relative)).toEqual(['one.mp4', path.join('out', 'four.mp4')]);
+  });
+});
+
+describe('colorize-video batch', () => {
+  it('isolates failing files: good ones are done, broken ones reported, exit code 1', async () => {
+    const input = path.join(dir, 'mixed');
+    const out = path.join(dir, 'mixed-out');
+    await mkdir(path.join(input, 'nested'), { recursive: true });
+    await copyFile(shortClip, path.join(input, 'good-1.mp4'));
+    await copyFile(otherClip, path.join(input, 'nested', 'good-2.mp4'));
+    await writeFile(path.join(input, 'corrupt.mp4'), randomBytes(40_000));
+    const truncated = await readFile(longClip);
+    await writeFile(path.join(input, 'truncated.mp4'), truncated.subarray(0, Math.floor(truncated.length / 3)));
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', 'aac', path.join(input, 'sound-only.mp4')]);
+
+    const run = await cli(['batch', input, '--out-dir', out]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/3 of 5 files failed, 2 done/);
+    const report = await readReport(out);
+    expect(report.finished).toBe(true);
+    const byName = Object.fromEntries(report.files.map((f) => [path.relative(input, f.input), f]));
+    expect(Object.keys(byName).sort()).toEqual(['corrupt.mp4', 'good-1.mp4', path.join('nested', 'good-2.mp4'), 'sound-only.mp4', 'truncated.mp4']);
+    expect(byName['good-1.mp4']).toMatchObject({ status: 'done', frames: 25, shots: 1, error: null, output: path.join(out, 'good-1.color.mp4') });
+    expect(byName[path.join('nested', 'good-2.mp4')]).toMatchObject({ status: 'done', frames: 25, output: path.join(out, 'nested', 'good-2.color.mp4') });
+    expect(byName['corrupt.mp4'].status).toBe('failed');
+    expect(byName['corrupt.mp4'].error).toMatch(/not a readable video/);
+    expect(byName['truncated.mp4'].status).toBe('failed');
+    expect(byName['truncated.mp4'].error).toBeTruthy();
+    expect(byName['sound-only.mp4']).toMatchObject({ status: 'failed', error: expect.stringMatching(/no video stream/) });
+    for (const name of ['corrupt', 'truncated', 'sound-only']) expect(existsSync(path.join(out, `${name}.color.mp4`))).toBe(false);
+
+    const good = await probeVideo(path.join(out, 'good-1.color.mp4'));
+    expect(good.frameCount).toBe(25);
+    expect(good.audioStreams).toHaveLength(1);
+    const { u, v } = await meanChroma(path.join(out, 'nested', 'good-2.color.mp4'));
+    // a* = +20, b* = -10 from the test model: well away from gray (128, 128).
+    expect(Math.abs(u - 128) + Math.abs(v - 128)).toBeGreaterThan(8);
+  });
+
+  it('resumes a film killed with SIGKILL from its finished chunks, and leaves finished files alone', async () => {
+    const input = path.join(dir, 'reels');
+    const out = path.join(dir, 'reels-out');
+    await mkdir(input, { recursive: true });
+    await copyFile(shortClip, path.join(input, 'a-short.mp4'));
+    await copyFile(longClip, path.join(input, 'b-long.mp4'));
+    const env = { COLORIZE_VIDEO_CHUNK_SECONDS: '0.5', COLORIZE_VIDEO_KEEP_WORK: '1' };
+    const workDir = path.join(out, '.colorize-work', 'b-long.color.mp4');
+    const firstChunk = path.join(workDir, 'chunk-0000.mp4');
+    const shortOut = path.join(out, 'a-short.color.mp4');
+    const longOut = path.join(out, 'b-long.color.mp4');
+
+    const child = spawnCli(['batch', input, '--out-dir', out], env);
+    const exited = exitOf(child);
+    await waitFor(() => existsSync(firstChunk), exited, 60_000);
+    child.kill('SIGKILL');
+    const killed = await exited;
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(longOut)).toBe(false);
+    expect(existsSync(path.join(workDir, 'chunk-0003.mp4'))).toBe(false);
+    const crashed = await readReport(out);
+    expect(crashed.finished).toBe(false);
+    expect(crashed.files.map((f) => f.status)).toEqual(['done', 'pending']);
+    const shortMtime = (await stat(shortOut)).mtimeMs;
+    const chunkMtime = (await stat(firstChunk)).mtimeMs;
+
+    const resumed = await cli(['batch', input, '--out-dir', out], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const report = await readReport(out);
+    expect(report.files.map((f) => f.status)).toEqual(['skipped', 'done']);
+    expect(report.files[1]).toMatchObject({ frames: 100, shots: 4, chunks: 4 });
+    expect(report.files[1].chunksReused).toBeGreaterThanOrEqual(1);
+    expect((await stat(firstChunk)).mtimeMs).toBe(chunkMtime);
+    expect((await stat(shortOut)).mtimeMs).toBe(shortMtime);
+    const joined = await probeVideo(longOut);
+    expect(joined.frameCount).toBe(100);
+    expect(Math.abs(joined.durationSeconds - 4)).toBeLessThanOrEqual(0.04);
+    expect(joined.audioStreams).toHaveLength(1);
+    expect(await countDecodedFrames(longOut)).toBe(100);
+    expect((await readdir(out)).filter((n) => n.includes('.partial-'))).toEqual([]);
+
+    // A finished batch run again does no work: everything skipped, nothing rewritten, work folder gone.
+    const longMtime = (await stat(longOut)).mtimeMs;
+    const again = await cli(['batch', input, '--out-dir', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await readReport(out)).files.map((f) => f.status)).toEqual(['skipped', 'skipped']);
+    expect((await stat(shortOut)).mtimeMs).toBe(shortMtime);
+    expect((await stat(longOut)).mtimeMs).toBe(longMtime);
+    expect(existsSync(path.join(out, '.colorize-work'))).toBe(false);
+  });
+
+  it('on SIGINT stops the render, removes temporaries, marks the file interrupted and exits 130', async () => {
+    const out = path.join(dir, 'interrupt-out');
+    const workDir = path.join(out, '.colorize-work', 'src-long.color.mp4');
+    const child = spawnCli(['batch', longClip, shortClip, '--out-dir', out, '--report', path.join(dir, 'interrupt.json')], { COLORIZE_VIDEO_CHUNK_SECONDS: '0.5' });
+    const exited = exitOf(child);
+    await waitFor(() => existsSync(path.join(workDir, 'chunk-0000.mp4')), exited, 60_000);
+    child.kill('SIGINT');
+    const result = await exited;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/interrupted/);
+    const report = JSON.parse(await readFile(path.join(dir, 'interrupt.json'), 'utf8')) as BatchReportFile;
+    expect(report.files.map((f) => f.status)).toEqual(['interrupted', 'pending']);
+    const leftovers = [...(await readdir(out)), ...(await readdir(workDir))].filter((n) => n.includes('.partial-'));
+    expect(leftovers).toEqual([]);
+    expect(existsSync(path.join(out, 'src-long.color.mp4'))).toBe(false);
+  });
+
+  it('gives a one-line error for an out-dir that cannot be created', async () => {
+    const blocker = path.join(dir, 'a-file');
+    await writeFile(blocker, 'x');
+    const run = await cli(['batch', shortClip, '--out-dir', path.join(blocker, 'out')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/cannot create the output folder .*a-file\/out/);
+  });
+});
+
+// --- helpers ---
+
+function x264(output: string): string[] {
+  return ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', output];
+}
+
+function ffmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(ffmpegPath(), ['-v', 'error', '-y', ...args], (error, _stdout, stderr) => (error ? reject(new Error(`ffmpeg: ${stderr}`)) : resolve()));
+  });
+}
+
+/** Compiles the CLI (bin/ runs dist/). Type errors elsewhere in the tree do not stop tsc from emitting. */
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT }, (error, stdout) => {
+      if (existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'batch-command.js'))) resolve();
+      else reject(new Error(`build failed: ${error?.message ?? ''}\n${stdout}`));
+    });
+  });
+}
+
+function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args, '--model', model, '--preset', 'ultrafast', '--device', 'cpu'], {
+    cwd: ROOT,
+    env: { ...process.env, COLORIZE_VIDEO_CACHE: cache, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+function exitOf(child: ChildProcess): Promise<Exit> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.resume();
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
+  return exitOf(spawnCli(args, env));
+}
+
+async function waitFor(condition: () => boolean, exited: Promise<Exit>, timeoutMs: number): Promise<void> {
+  let exit: Exit | undefined;
+  void exited.then((e) => (exit = e));
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (exit) throw new Error(`the batch ended (code ${exit.code}) before the condition held: ${exit.stderr}`);
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+async function readReport(out: string): Promise<BatchReportFile> {
+  return JSON.parse(await readFile(path.join(out, 'colorize-batch-report.json'), 'utf8')) as BatchReportFile;
+}
+
+function randomBytes(n: number): Buffer {
+  const bytes = Buffer.alloc(n);
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}
+
+function runFfmpegToBuffer(args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(ffmpegPath(), ['-v', 'error', ...args], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
+
+async function meanChroma(file: string): Promise<{ u: number; v: number }> {
+  const frame = await runFfmpegToBuffer(['-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv444p', '-']);
+  const plane = frame.length / 3;
+  let u = 0;
+  let v = 0;
+  for (let i = 0; i < plane; i++) {
+    u += frame[plane + i];
+    v += frame[2 * plane + i];
+  }
+  return { u: u / plane, v: v / plane };
+}
+
+async function countDecodedFrames(file: string): Promise<number> {
+  const raw = await runFfmpegToBuffer(['-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
+  return raw.length / (160 * 90);
+}
