@@ -1,7 +1,8 @@
 /**
  * Measures hard-cut detection on a clip assembled from the eval videos with cuts at
- * known frames. Run: npx tsx scripts/eval-shots.ts [--segments N] [--seed S] [--keep DIR]
- * (--keep leaves the assembled clips in DIR instead of a deleted temp folder).
+ * known frames. Run: npx tsx scripts/eval-shots.ts [--segments N] [--seed S] [--keep DIR] [--jump-cuts]
+ * (--keep leaves the assembled clips in DIR instead of a deleted temp folder; --jump-cuts
+ * lets neighbouring segments come from the same video, i.e. jump cuts within one scene).
  *
  * Two variants of the same edit are scored: "clean" and "aged" (brightness flicker,
  * gate weave and grain over the whole clip, as in old film, plus 1- and 2-frame
@@ -58,16 +59,18 @@ function flashFrames(segments: Segment[]): number[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { segments: { type: 'string', default: '24' }, seed: { type: 'string', default: '5' }, keep: { type: 'string' } } });
+  const { values } = parseArgs({ options: { segments: { type: 'string', default: '24' }, seed: { type: 'string', default: '5' }, keep: { type: 'string' }, 'jump-cuts': { type: 'boolean', default: false } } });
   const segmentCount = Number(values.segments);
   const videos = await listVideos();
   const durations = await Promise.all(videos.map(probeDuration));
-  const segments = planSegments(videos, durations, segmentCount, Number(values.seed));
+  const segments = planSegments(videos, durations, segmentCount, Number(values.seed), values['jump-cuts']);
   const truth = cutFrames(segments);
   const totalFrames = segments.reduce((sum, s) => sum + s.frames, 0);
   const flashes = flashFrames(segments);
+  const jumpCuts = new Set(truth.filter((_, i) => segments[i].file === segments[i + 1].file));
   console.log(`${segments.length} segments from ${videos.length} videos, ${totalFrames} frames at ${FPS} fps, ${truth.length} cuts`);
   console.log(`aged variant: flash frames ${flashes.join(', ')}`);
+  if (jumpCuts.size > 0) console.log(`jump cuts (same video on both sides): ${[...jumpCuts].join(', ')}`);
 
   const dir = values.keep ? path.resolve(values.keep) : await mkdtemp(path.join(tmpdir(), 'eval-shots-'));
   if (values.keep) await mkdir(dir, { recursive: true });
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
       report('within ±1 frame', score(truth, found, 1));
       const missed = truth.filter((cut) => !found.some((f) => Math.abs(f - cut) <= 1));
       const invented = found.filter((f) => !truth.some((cut) => Math.abs(f - cut) <= 1));
-      if (missed.length > 0) console.log(`  missed: ${missed.join(', ')}`);
+      if (missed.length > 0) console.log(`  missed: ${missed.map((cut) => (jumpCuts.has(cut) ? `${cut} (jump cut)` : cut)).join(', ')}`);
       if (invented.length > 0) console.log(`  invented: ${invented.join(', ')}`);
       if (values.keep) console.log(`  clip: ${clip}; true cuts: ${truth.join(',')}`);
     }
@@ -102,14 +105,14 @@ async function listVideos(): Promise<string[]> {
   return files.map((name) => path.join(VIDEO_DIR, name));
 }
 
-/** Segments of 1.5–4 s at random offsets; neighbours always come from different videos. */
-function planSegments(videos: string[], durations: number[], count: number, seed: number): Segment[] {
+/** Segments of 1.5–4 s at random offsets; neighbours come from different videos unless `jumpCuts`. */
+function planSegments(videos: string[], durations: number[], count: number, seed: number, jumpCuts: boolean): Segment[] {
   const random = mulberry32(seed);
   const segments: Segment[] = [];
   let previous = -1;
   for (let i = 0; i < count; i++) {
     let video = Math.floor(random() * videos.length);
-    if (video === previous) video = (video + 1) % videos.length;
+    if (video === previous && !jumpCuts) video = (video + 1) % videos.length;
     previous = video;
     const seconds = 1.5 + random() * 2.5;
     const offset = random() * Math.max(0, durations[video] - seconds - 1);

@@ -20,7 +20,7 @@ export interface CutDetectorOptions extends FeatureOptions {
   sensitivity: number;
   /** Floor of the robust standard deviation, so a perfectly still shot does not make every wobble a cut. Default 0.03. */
   minSpread: number;
-  /** A score below this is never a cut, whatever the history. Default 0.3. */
+  /** A score below this is never a cut, whatever the history. Default 0.25. */
   minScore: number;
   /** A cut's score must also be at least this multiple of the recent median (fast motion). Default 1.5. */
   minRatio: number;
@@ -40,7 +40,7 @@ export function resolveCutDetectorOptions(init: CutDetectorInit): CutDetectorOpt
     windowFrames: Math.max(10, Math.round(fps * 2)),
     sensitivity: 6,
     minSpread: 0.03,
-    minScore: 0.3,
+    minScore: 0.25,
     minRatio: 1.5,
     maxFlashFrames: 2,
     ...init,
