@@ -1,12 +1,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupShotsIntoChunks, shotSelection } from '../src/batch/chunks.js';
 import { discoverInputs, globMatcher, mirroredOutputPath } from '../src/batch/discover.js';
 import type { BatchReportFile } from '../src/batch/report.js';
+import { runBatch } from '../src/batch/run-batch.js';
+import { Colorizer } from '../src/infer/colorizer.js';
 import { ffmpegPath } from '../src/decode/binaries.js';
 import { probeVideo } from '../src/decode/probe.js';
 import { shotsFromCuts } from '../src/shots/index.js';
@@ -188,6 +190,50 @@ describe('colorize-video batch', () => {
     const leftovers = [...(await readdir(out)), ...(await readdir(workDir))].filter((n) => n.includes('.partial-'));
     expect(leftovers).toEqual([]);
     expect(existsSync(path.join(out, 'src-long.color.mp4'))).toBe(false);
+  });
+
+  it('keeps chunks only while input and settings match their manifest', async () => {
+    const out = path.join(dir, 'manifest-out');
+    const input = path.join(dir, 'manifest-in.mp4');
+    await copyFile(longClip, input);
+    const output = path.join(out, 'manifest-in.color.mp4');
+    const previous = process.env.COLORIZE_VIDEO_CACHE;
+    process.env.COLORIZE_VIDEO_CACHE = cache;
+    const colorizer = await Colorizer.load(model, 'cpu');
+    try {
+      const run = async (crf: number) => {
+        await rm(output, { force: true });
+        const summary = await runBatch({ paths: [input], outDir: out, settings: { model, crf, preset: 'ultrafast', temporalStrength: 0 }, chunkSeconds: 0.5, keepWork: true, colorizer });
+        expect(summary.failed).toBe(0);
+        expect((await probeVideo(output)).frameCount).toBe(100);
+        return summary.report.files[0];
+      };
+      expect(await run(30)).toMatchObject({ status: 'done', chunks: 4, chunksReused: 0 });
+      expect(await run(30)).toMatchObject({ status: 'done', chunks: 4, chunksReused: 4 });
+      expect(await run(28)).toMatchObject({ status: 'done', chunks: 4, chunksReused: 0 });
+      const later = new Date(Date.now() + 5000);
+      await utimes(input, later, later);
+      expect(await run(28)).toMatchObject({ status: 'done', chunks: 4, chunksReused: 0 });
+    } finally {
+      await colorizer.release();
+      if (previous === undefined) delete process.env.COLORIZE_VIDEO_CACHE;
+      else process.env.COLORIZE_VIDEO_CACHE = previous;
+    }
+  });
+
+  it('refuses a second batch on the same out-dir, but takes over a lock left by a dead process', async () => {
+    const out = path.join(dir, 'locked-out');
+    await mkdir(out, { recursive: true });
+    const lock = path.join(out, '.colorize-batch.lock');
+    await writeFile(lock, `${process.pid}\n`);
+    const refused = await cli(['batch', otherClip, '--out-dir', out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/another batch \(process \d+\) is working in/);
+    await writeFile(lock, '999999999\n');
+    const taken = await cli(['batch', otherClip, '--out-dir', out]);
+    expect(taken.code, taken.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(path.join(out, 'src-other.color.mp4'))).toBe(true);
   });
 
   it('gives a one-line error for an out-dir that cannot be created', async () => {

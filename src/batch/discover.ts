@@ -25,7 +25,8 @@ export interface DiscoverOptions {
 /**
  * Expands files and folders into the list of files to process, in a stable order.
  * A file argument is taken as it is (whatever its name) and mirrored by its base name;
- * a folder is scanned recursively (hidden files and folders skipped) and its files are
+ * a folder is scanned recursively (hidden files and folders skipped, and without a pattern
+ * also `*.color.*` files, outputs of earlier runs) and its files are
  * mirrored by their path relative to that folder. Paths that do not exist are returned
  * as inputs too, so they are reported as failed rather than silently dropped.
  */
@@ -50,11 +51,16 @@ export async function discoverInputs(paths: string[], options: DiscoverOptions =
     for (const file of files) {
       const rel = relative(absolute, file);
       const posixRel = rel.split(sep).join('/');
-      const matches = matcher ? matcher(posixRel) : VIDEO_EXTENSIONS.includes(extname(file).toLowerCase());
+      const matches = matcher ? matcher(posixRel) : VIDEO_EXTENSIONS.includes(extname(file).toLowerCase()) && !isOurOutput(file);
       if (matches) add({ input: file, relative: rel });
     }
   }
   return found;
+}
+
+/** `<name>.color.<ext>`: what a single run or a batch writes; not taken as input by default. */
+function isOurOutput(file: string): boolean {
+  return extname(basename(file, extname(file))) === '.color';
 }
 
 async function scanFolder(folder: string, excluded: string[]): Promise<string[]> {

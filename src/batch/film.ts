@@ -232,7 +232,8 @@ async function removeStaleTemporaries(folder: string, stem?: string): Promise<vo
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this id runs (one we may not signal counts as running). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

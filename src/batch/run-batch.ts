@@ -1,4 +1,4 @@
-import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
@@ -6,7 +6,7 @@ import { defaultExtension } from '../encode/container.js';
 import { Colorizer } from '../infer/colorizer.js';
 import { defaultModelPath } from '../pipeline/model-path.js';
 import { discoverInputs, mirroredOutputPath } from './discover.js';
-import { type FilmProgress, type RenderSettings, WORK_FOLDER, renderFilm } from './film.js';
+import { type FilmProgress, type RenderSettings, WORK_FOLDER, isAlive, renderFilm } from './film.js';
 import { type BatchEntry, BatchReport, type BatchReportFile, newEntry } from './report.js';
 
 export const DEFAULT_CHUNK_SECONDS = 30;
@@ -78,6 +78,15 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   await ensureWritableFolder(outDir);
   const chunkSeconds = options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS;
   if (!(chunkSeconds > 0)) throw new UserError('chunk length must be a positive number of seconds', 2);
+  const unlock = await lockFolder(outDir);
+  try {
+    return await runLocked(options, outDir, chunkSeconds);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: number): Promise<BatchSummary> {
   const codec = options.settings.codec ?? 'h264';
   const inputs = await discoverInputs(options.paths, { pattern: options.pattern, exclude: [outDir] });
   if (inputs.length === 0) {
@@ -132,7 +141,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const totalFrames = planned.reduce((sum, p) => sum + (p.info?.frameCount ?? 0), 0);
   let framesFinished = 0;
   let renderedFrames = 0;
-  let renderStarted: number | undefined;
+  /** Seconds spent on files that rendered frames (skipped files do not count towards the rate). */
+  let workSeconds = 0;
   let filesFinished = planned.filter((p) => p.entry.status === 'failed').length;
 
   try {
@@ -144,9 +154,9 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
       const started = performance.now();
       let renderedInFile = 0;
       const progress = (p: FilmProgress) => {
-        if (p.phase === 'colorize' && renderStarted === undefined) renderStarted = performance.now();
         renderedInFile = p.rendered;
-        const fps = renderStarted === undefined ? NaN : (renderedFrames + renderedInFile) / Math.max(1e-3, (performance.now() - renderStarted) / 1000);
+        const seconds = workSeconds + (renderedInFile > 0 ? (performance.now() - started) / 1000 : 0);
+        const fps = seconds >= 0.5 ? (renderedFrames + renderedInFile) / seconds : NaN;
         const doneOverall = framesFinished + (p.phase === 'shots' ? 0 : p.done);
         options.onProgress?.({
           fileIndex: i,
@@ -197,6 +207,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
         if (isDiskFull(error)) throw new FatalBatchError(`disk full while writing to ${outDir} (${file.relative} failed; free some space and run the batch again to resume)`);
         if (isReadOnly(error)) throw new FatalBatchError(`output folder is not writable: ${outDir}`);
       } finally {
+        if (renderedInFile > 0) workSeconds += (performance.now() - started) / 1000;
         renderedFrames += renderedInFile;
         framesFinished += info.frameCount;
         filesFinished++;
@@ -245,4 +256,33 @@ async function ensureWritableFolder(folder: string): Promise<void> {
   } catch {
     throw new UserError(`output folder is not writable: ${folder}`);
   }
+}
+
+const LOCK_NAME = '.colorize-batch.lock';
+
+/**
+ * One batch at a time per out-dir: two would render the same chunks. A lock left by a process
+ * that no longer runs (kill -9) is taken over. Creating it is also the real test that the
+ * folder can be written to.
+ */
+async function lockFolder(outDir: string): Promise<() => Promise<void>> {
+  const path = join(outDir, LOCK_NAME);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
+      return () => rm(path, { force: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        if (isDiskFull(error)) throw new UserError(`disk full: cannot write to the output folder ${outDir}`);
+        throw new UserError(`output folder is not writable: ${outDir} (${code ?? oneLine(error)})`);
+      }
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new UserError(`another batch (process ${pid}) is working in ${outDir}; wait for it or stop it first`);
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new UserError(`could not lock the output folder ${outDir}`);
 }

@@ -20,9 +20,12 @@ export function addBatchCommand(program: Command, controller: AbortController): 
   const command = program
     .command('batch')
     .description(
-      'colorize many files one after another; folders are scanned recursively. Each output is ' +
-        '<out-dir>/<path relative to its folder argument, or the file name>/<name>.color.<ext>. ' +
-        'Running the same batch again skips complete outputs and resumes unfinished films from their finished chunks.',
+      'colorize many files one after another with one loaded model. Folders are scanned recursively ' +
+        '(hidden files and earlier *.color.* outputs left out). Each output goes under --out-dir as <name>.color.<ext>, ' +
+        'in the same sub-folder as the input has under the folder given (a file given directly lands at the top). ' +
+        'Running the same batch again skips outputs verified complete (frame count and duration) and resumes ' +
+        'unfinished films from their finished chunks; --overwrite lets it replace outputs that exist but do not match their input. ' +
+        'Exit code 1 if any file failed (see the report).',
     )
     .argument('<paths...>', 'video files and folders')
     .requiredOption('--out-dir <dir>', 'folder for the outputs (created if missing)')
