@@ -42,7 +42,9 @@ export async function detectShots(input: string, options: DetectShotsOptions): P
   const firstFrame = Math.round(start * fps);
   const detector = new CutDetector({ ...options.detector, width: SCAN_WIDTH, height: SCAN_HEIGHT, fps });
   let decoded = 0;
-  const frames = readGrayFrames(input, { width: SCAN_WIDTH, height: SCAN_HEIGHT, start, maxFrames: frameCount, signal });
+  // Seek half a frame early so timestamp rounding can neither skip the first frame nor include the one before.
+  const seek = firstFrame > 0 ? (firstFrame - 0.5) / fps : undefined;
+  const frames = readGrayFrames(input, { width: SCAN_WIDTH, height: SCAN_HEIGHT, start: seek, maxFrames: frameCount, signal });
   for await (const luma of frames) {
     detector.push(firstFrame + decoded, luma);
     decoded++;
