@@ -65,6 +65,15 @@ export class ChromaComposer {
     }
   }
 
+  /**
+   * The edge-aware upsampling of `compose` alone: planar a*b* at chroma-plane size
+   * (2*chromaWidth*chromaHeight, all a then all b), as a fresh array. Arguments as for `compose`.
+   */
+  upsampleAb(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): Float32Array {
+    this.upsample(lightness, gridLightness, ab);
+    return this.abFull.slice();
+  }
+
   private upsample(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): void {
     const { chromaWidth, chromaHeight, gridWidth, gridHeight } = this.geometry;
     const gridN = gridWidth * gridHeight;

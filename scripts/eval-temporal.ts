@@ -1,0 +1,272 @@
+/**
+ * Temporal stability of the product's video path on the eval clips (issue #6).
+ * Run: npx tsx scripts/eval-temporal.ts [--model DIR] [--seconds N] [--strength S] [--width PX] [--videos a,b]
+ *
+ * For each clip in ../shared/datasets/eval/videos: a gray version of its first N seconds (default 10;
+ * ffmpeg hue=s=0, so Y' is the original's, lossless FFV1) is colorized by colorizeVideo twice —
+ * temporal stage on (default strength, or --strength) and off (temporalStrength 0) — to lossless
+ * FFV1 .mkv, so compression does not blur the measurement. The outputs, the gray input and the
+ * original are then decoded in lockstep, all area-scaled by ffmpeg to the same analysis size
+ * (--width, default 384), and measured: E_warp (flow on the gray input), CDC (d ∈ {1, 2, 4}) and
+ * PSNR against the original; E_warp and CDC of the original itself are given for scale.
+ * Checks (on the clip averages): E_warp reduced ≥ 40%, CDC reduced ≥ 30%, |ΔPSNR| ≤ 0.2 dB.
+ * Everything derived goes to .out/temporal/; the summary to .out/eval-temporal.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ffmpegPath } from '../src/decode/binaries.js';
+import { probeVideo, type VideoInfo } from '../src/decode/probe.js';
+import { Colorizer } from '../src/infer/colorizer.js';
+import { colorizeVideo, type ColorizeResult } from '../src/pipeline/colorize-video.js';
+import { defaultModelPath } from '../src/pipeline/model-path.js';
+import { CdcAccumulator, PsnrAccumulator } from '../src/temporal/metrics.js';
+import { OUT_DIR, ScriptError, datasetDir, runMain } from './lib/paths.js';
+import { analysisSize, lockstep, readAnalysisFrames } from './lib/video-frames.js';
+import { SharedFlowWarpError } from './lib/warp-error.js';
+import { change, fixed, markdownTable, sci, toJson, verdict } from './lib/table.js';
+import { mean } from './lib/image-metrics.js';
+
+const WARP_REDUCTION = 0.4;
+const CDC_REDUCTION = 0.3;
+const PSNR_TOLERANCE = 0.2;
+
+interface Measures {
+  eWarp: number;
+  cdc: number;
+  psnr: number;
+}
+
+interface ClipResult {
+  clip: string;
+  frames: number;
+  width: number;
+  height: number;
+  analysis: { width: number; height: number };
+  on: Measures;
+  off: Measures;
+  truth: { eWarp: number; cdc: number };
+  gray: { cdc: number; psnr: number };
+  warpReduction: number;
+  cdcReduction: number;
+  psnrDelta: number;
+  temporalMsPerFrame: number;
+  renderSeconds: { on: number; off: number };
+  checks: { warp: boolean; cdc: boolean; psnr: boolean };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      strength: { type: 'string' },
+      width: { type: 'string', default: '384' },
+      videos: { type: 'string' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  if (!(seconds > 0)) throw new ScriptError(`--seconds must be a positive number, got "${values.seconds}"`);
+  const strength = values.strength === undefined ? undefined : Number(values.strength);
+  if (strength !== undefined && !(strength > 0)) throw new ScriptError(`--strength must be a positive number, got "${values.strength}"`);
+  const maxWidth = Number(values.width);
+  if (!Number.isInteger(maxWidth) || maxWidth < 16) throw new ScriptError(`--width must be an integer ≥ 16, got "${values.width}"`);
+  const videoDir = datasetDir('eval', 'videos');
+  let videos = (await readdir(videoDir)).filter((f) => /\.(mp4|mkv|mov|avi)$/i.test(f)).sort();
+  if (values.videos) {
+    const wanted = values.videos.split(',').map((v) => v.trim());
+    const unknown = wanted.filter((w) => !videos.some((v) => v === w || basename(v, extname(v)) === w));
+    if (unknown.length > 0) throw new ScriptError(`no eval video named ${unknown.join(', ')} (have ${videos.join(', ')})`);
+    videos = videos.filter((v) => wanted.includes(v) || wanted.includes(basename(v, extname(v))));
+  }
+  if (videos.length === 0) throw new ScriptError(`no videos in ${videoDir}`);
+  const workDir = join(OUT_DIR, 'temporal');
+  await mkdir(workDir, { recursive: true });
+  const colorizer = await Colorizer.load(values.model ?? defaultModelPath(), 'cpu');
+  console.log(`model ${colorizer.config.name} (${colorizer.config.dir}); first ${seconds} s of ${videos.length} clips; temporal strength ${strength ?? 'default'}`);
+  const results: ClipResult[] = [];
+  try {
+    for (const video of videos) {
+      const result = await evaluateClip(join(videoDir, video), workDir, colorizer, seconds, strength, maxWidth);
+      results.push(result);
+      printClip(result);
+    }
+  } finally {
+    await colorizer.release();
+  }
+  const average = averages(results);
+  console.log('\n## Averages over clips\n');
+  console.log(
+    markdownTable(
+      ['measure', 'temporal off', 'temporal on', 'change', 'target', 'check'],
+      [
+        ['E_warp', sci(average.off.eWarp), sci(average.on.eWarp), change(average.off.eWarp, average.on.eWarp), '≤ -40%', verdict(average.checks.warp)],
+        ['CDC', sci(average.off.cdc), sci(average.on.cdc), change(average.off.cdc, average.on.cdc), '≤ -30%', verdict(average.checks.cdc)],
+        ['PSNR (dB)', fixed(average.off.psnr, 3), fixed(average.on.psnr, 3), signed(average.psnrDelta, 3), 'within ±0.2 dB', verdict(average.checks.psnr)],
+      ],
+    ),
+  );
+  console.log(
+    `\ntruth (original color) E_warp ${sci(average.truth.eWarp)}, CDC ${sci(average.truth.cdc)}; gray input PSNR ${fixed(average.gray.psnr, 3)} dB; ` +
+      `temporal stage ${fixed(average.temporalMsPerFrame, 2)} ms/frame`,
+  );
+  const pass = average.checks.warp && average.checks.cdc && average.checks.psnr;
+  console.log(`issue #6 acceptance (clip averages): ${verdict(pass)}`);
+  const json = join(OUT_DIR, 'eval-temporal.json');
+  await writeFile(
+    json,
+    toJson({
+      model: { name: colorizer.config.name, dir: colorizer.config.dir },
+      seconds,
+      strength: strength ?? 'default',
+      analysisMaxWidth: maxWidth,
+      pass,
+      average,
+      clips: results,
+    }),
+  );
+  console.log(`wrote ${json}`);
+}
+
+async function evaluateClip(
+  original: string,
+  workDir: string,
+  colorizer: Colorizer,
+  seconds: number,
+  strength: number | undefined,
+  maxWidth: number,
+): Promise<ClipResult> {
+  const name = basename(original, extname(original));
+  const gray = join(workDir, `${name}.gray.mkv`);
+  const on = join(workDir, `${name}.on.mkv`);
+  const off = join(workDir, `${name}.off.mkv`);
+  process.stderr.write(`${name}: gray version\n`);
+  const source = await probeVideo(original);
+  // hue=s=0 leaves Y' bit-identical and sets Cb = Cr = 128: the picture a B&W film would hold.
+  await runFfmpeg(['-y', '-i', original, '-t', String(seconds), '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', 'hue=s=0', '-c:v', 'ffv1', ...colorTagArgs(source.colorTags), gray]);
+  const render = (output: string, temporalStrength: number | undefined) => {
+    process.stderr.write(`${name}: colorize, temporal ${temporalStrength === 0 ? 'off' : 'on'}\n`);
+    return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength });
+  };
+  const resultOn: ColorizeResult = await render(on, strength);
+  const resultOff: ColorizeResult = await render(off, 0);
+  const info = await probeVideo(gray);
+  const frames = info.frameCount;
+  if (resultOn.frames !== frames || resultOff.frames !== frames) throw new Error(`${name}: rendered ${resultOn.frames}/${resultOff.frames} frames of ${frames}`);
+  const size = analysisSize(info.width, info.height, maxWidth);
+  process.stderr.write(`${name}: measuring ${frames} frames at ${size.width}x${size.height}\n`);
+
+  // Order: gray input, temporal on, temporal off, original color.
+  const readers = [gray, on, off, original].map((path) => readAnalysisFrames(path, size, frames));
+  const warp = new SharedFlowWarpError(size.width, size.height, 3);
+  const format = { width: size.width, height: size.height };
+  const cdc = { on: new CdcAccumulator(format), off: new CdcAccumulator(format), truth: new CdcAccumulator(format), gray: new CdcAccumulator(format) };
+  const psnr = { on: new PsnrAccumulator(), off: new PsnrAccumulator(), gray: new PsnrAccumulator() };
+  let measured = 0;
+  for await (const [g, o, f, t] of lockstep(readers)) {
+    warp.push(g.gray, [o.rgb, f.rgb, t.rgb]);
+    cdc.on.push(o.rgb);
+    cdc.off.push(f.rgb);
+    cdc.truth.push(t.rgb);
+    cdc.gray.push(g.rgb);
+    psnr.on.push(o.rgb, t.rgb);
+    psnr.off.push(f.rgb, t.rgb);
+    psnr.gray.push(g.rgb, t.rgb);
+    measured++;
+    if (process.stderr.isTTY && (measured % 10 === 0 || measured === frames)) process.stderr.write(`\r${name}: ${measured}/${frames}`);
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  if (measured !== frames) throw new Error(`${name}: measured ${measured} of ${frames} frames`);
+  const [warpOn, warpOff, warpTruth] = warp.values;
+  const onMeasures = { eWarp: warpOn, cdc: cdc.on.value, psnr: psnr.on.mean };
+  const offMeasures = { eWarp: warpOff, cdc: cdc.off.value, psnr: psnr.off.mean };
+  const warpReduction = 1 - warpOn / warpOff;
+  const cdcReduction = 1 - onMeasures.cdc / offMeasures.cdc;
+  const psnrDelta = onMeasures.psnr - offMeasures.psnr;
+  return {
+    clip: name,
+    frames,
+    width: info.width,
+    height: info.height,
+    analysis: size,
+    on: onMeasures,
+    off: offMeasures,
+    truth: { eWarp: warpTruth, cdc: cdc.truth.value },
+    gray: { cdc: cdc.gray.value, psnr: psnr.gray.mean },
+    warpReduction,
+    cdcReduction,
+    psnrDelta,
+    temporalMsPerFrame: (1000 * resultOn.stageSeconds.temporal) / resultOn.frames,
+    renderSeconds: { on: resultOn.seconds, off: resultOff.seconds },
+    checks: { warp: warpReduction >= WARP_REDUCTION, cdc: cdcReduction >= CDC_REDUCTION, psnr: Math.abs(psnrDelta) <= PSNR_TOLERANCE },
+  };
+}
+
+function printClip(r: ClipResult): void {
+  console.log(`\n## ${r.clip} (${r.frames} frames, ${r.width}x${r.height}, measured at ${r.analysis.width}x${r.analysis.height})\n`);
+  console.log(
+    markdownTable(
+      ['video', 'E_warp', 'CDC', 'PSNR (dB)'],
+      [
+        ['temporal off', sci(r.off.eWarp), sci(r.off.cdc), fixed(r.off.psnr, 3)],
+        ['temporal on', sci(r.on.eWarp), sci(r.on.cdc), fixed(r.on.psnr, 3)],
+        ['change on vs off', `${change(r.off.eWarp, r.on.eWarp)} ${verdict(r.checks.warp)}`, `${change(r.off.cdc, r.on.cdc)} ${verdict(r.checks.cdc)}`, `${signed(r.psnrDelta, 3)} ${verdict(r.checks.psnr)}`],
+        ['gray input', '', sci(r.gray.cdc), fixed(r.gray.psnr, 3)],
+        ['original color (truth)', sci(r.truth.eWarp), sci(r.truth.cdc), ''],
+      ],
+    ),
+  );
+  console.log(`temporal stage ${fixed(r.temporalMsPerFrame, 2)} ms/frame; renders ${r.renderSeconds.on.toFixed(1)} s (on), ${r.renderSeconds.off.toFixed(1)} s (off)`);
+}
+
+function averages(results: ClipResult[]) {
+  const avg = (pick: (r: ClipResult) => number) => mean(results.map(pick));
+  const on = { eWarp: avg((r) => r.on.eWarp), cdc: avg((r) => r.on.cdc), psnr: avg((r) => r.on.psnr) };
+  const off = { eWarp: avg((r) => r.off.eWarp), cdc: avg((r) => r.off.cdc), psnr: avg((r) => r.off.psnr) };
+  const warpReduction = 1 - on.eWarp / off.eWarp;
+  const cdcReduction = 1 - on.cdc / off.cdc;
+  const psnrDelta = on.psnr - off.psnr;
+  return {
+    clips: results.length,
+    on,
+    off,
+    truth: { eWarp: avg((r) => r.truth.eWarp), cdc: avg((r) => r.truth.cdc) },
+    gray: { cdc: avg((r) => r.gray.cdc), psnr: avg((r) => r.gray.psnr) },
+    warpReduction,
+    cdcReduction,
+    psnrDelta,
+    temporalMsPerFrame: avg((r) => r.temporalMsPerFrame),
+    checks: { warp: warpReduction >= WARP_REDUCTION, cdc: cdcReduction >= CDC_REDUCTION, psnr: Math.abs(psnrDelta) <= PSNR_TOLERANCE },
+  };
+}
+
+function signed(value: number, digits: number): string {
+  return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(digits)}` : fixed(value, digits);
+}
+
+/** ffmpeg output options that keep the source's color tags on the gray version. */
+function colorTagArgs(tags: VideoInfo['colorTags']): string[] {
+  const args: string[] = [];
+  if (tags.primaries) args.push('-color_primaries', tags.primaries);
+  if (tags.transfer) args.push('-color_trc', tags.transfer);
+  if (tags.space) args.push('-colorspace', tags.space);
+  if (tags.range) args.push('-color_range', tags.range);
+  return args;
+}
+
+function runFfmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-v', 'error', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`ffmpeg failed (${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
+    });
+  });
+}
+
+runMain(main);

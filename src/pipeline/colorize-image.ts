@@ -1,0 +1,77 @@
+import type { Colorizer } from '../infer/colorizer.js';
+import { workingGeometry } from '../infer/geometry.js';
+import { resizeArea } from '../color/resample.js';
+import { ChromaComposer } from '../color/compose.js';
+import { clamp01, labToLinearRgb, linearToSrgb, srgbToLinear, luminanceToLightness } from '../color/lab.js';
+
+export interface ColorizeImageOptions {
+  /** Working short side of the network input; default from model.json. */
+  resolution?: number;
+}
+
+/**
+ * The product's inference path for one still picture: L* (0..100, width*height) in, planar a*b*
+ * at full size (2*width*height, all a then all b) out. The same steps as a film frame: L* is
+ * area-resized to the model's working size, the global features come from a `global.size`²
+ * squashed view of the same picture (the film path pools such views over a shot), the local
+ * network predicts a*b* on its grid, and the edge-aware composer upsamples it guided by the
+ * full-resolution L* (chroma planes = picture size, as in 4:4:4).
+ */
+export async function colorizeImageLightness(
+  colorizer: Colorizer,
+  lightness: Float32Array,
+  width: number,
+  height: number,
+  options: ColorizeImageOptions = {},
+): Promise<Float32Array> {
+  if (lightness.length !== width * height) throw new RangeError(`lightness has ${lightness.length} values, expected ${width}x${height}`);
+  const { global, local } = colorizer.config;
+  const working = workingGeometry(width, height, options.resolution ?? local.workingShortSide, local.multipleOf, local.outputStride);
+  const workingL = resizeArea(lightness, width, height, working.width, working.height);
+  const grid = resizeArea(workingL, working.width, working.height, working.gridWidth, working.gridHeight);
+  const view = resizeArea(lightness, width, height, global.size, global.size);
+  const features = await colorizer.globalFeatures([view]);
+  const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features]);
+  const composer = new ChromaComposer({
+    chromaWidth: width,
+    chromaHeight: height,
+    gridWidth: working.gridWidth,
+    gridHeight: working.gridHeight,
+    // Matrix and range only matter for Y'CbCr output, which is not made here.
+    matrix: 'bt709',
+    range: 'full',
+  });
+  return composer.upsampleAb(lightness, grid, ab);
+}
+
+/** L* of interleaved 8-bit sRGB pixels (`channels` per pixel: 1 = gray, 3 or 4 = RGB(A)). */
+export function srgb8ToLightness(pixels: Uint8Array, width: number, height: number, channels: number): Float32Array {
+  const n = width * height;
+  if (pixels.length < n * channels) throw new RangeError(`pixel buffer has ${pixels.length} bytes, expected ${n * channels}`);
+  const linear = new Float32Array(256);
+  for (let v = 0; v < 256; v++) linear[v] = srgbToLinear(v / 255);
+  const lightness = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = i * channels;
+    const y = channels >= 3 ? 0.2126729 * linear[pixels[p]] + 0.7151522 * linear[pixels[p + 1]] + 0.072175 * linear[pixels[p + 2]] : linear[pixels[p]];
+    lightness[i] = luminanceToLightness(y);
+  }
+  return lightness;
+}
+
+/**
+ * L* (width*height) and planar a*b* (2*width*height, or undefined for gray: a* = b* = 0) to
+ * interleaved 8-bit sRGB (RGBRGB…), clipped to the gamut and rounded.
+ */
+export function labToSrgb8(lightness: Float32Array, ab: Float32Array | undefined, width: number, height: number): Uint8Array {
+  const n = width * height;
+  if (lightness.length !== n) throw new RangeError(`lightness has ${lightness.length} values, expected ${n}`);
+  if (ab && ab.length !== 2 * n) throw new RangeError(`a*b* has ${ab.length} values, expected ${2 * n}`);
+  const out = new Uint8Array(3 * n);
+  const rgb = new Float64Array(3);
+  for (let i = 0; i < n; i++) {
+    labToLinearRgb(lightness[i], ab ? ab[i] : 0, ab ? ab[n + i] : 0, rgb);
+    for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(255 * clamp01(linearToSrgb(clamp01(rgb[c]))));
+  }
+  return out;
+}
