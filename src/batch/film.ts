@@ -89,11 +89,15 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
   const colorizer = await job.colorizer();
 
   if (chunks.length <= 1) {
+    // Rendered beside the chunks' place and moved into place only once verified, so that an
+    // output that came out short (ffmpeg does not always fail on a full disk) never sits there.
     await removeWorkDir(job.workDir);
+    await mkdir(job.workDir, { recursive: true });
+    const whole = join(job.workDir, `whole${extname(output)}`);
     const result = await colorizeVideo({
       ...job.settings,
       input: info.path,
-      output,
+      output: whole,
       overwrite: true,
       colorizer,
       signal: job.signal,
@@ -101,8 +105,18 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
         if (p.phase === 'colorize') report({ phase: 'colorize', done: p.done, total, rendered: p.done, chunk: { index: 0, count: 1 } });
       },
     });
-    const check = await verifyOutput(output, info);
-    if (!check.ok) throw new UserError(`render of ${output} is incomplete: it ${check.reason}`);
+    const check = await verifyOutput(whole, info);
+    if (!check.ok) {
+      await removeWorkDir(job.workDir);
+      throw new UserError(`render of ${output} came out incomplete: it ${check.reason}`);
+    }
+    try {
+      await rename(whole, output);
+    } catch (error) {
+      throw new UserError(`could not move the finished file into place at ${output}: ${(error as Error).message}`);
+    } finally {
+      await removeWorkDir(job.workDir);
+    }
     return { status: 'done', frames: result.frames, shots: shots.length, chunks: 1, chunksReused: 0 };
   }
 
@@ -136,7 +150,10 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
           if (p.phase === 'colorize') report({ phase: 'colorize', done: finished + p.done, total, rendered: rendered + p.done, chunk: where });
         },
       });
-      if (!(await verifyChunk(path, frames))) throw new UserError(`chunk ${chunk.index} of ${output} does not have its ${frames} frames`);
+      if (!(await verifyChunk(path, frames))) {
+        await rm(path, { force: true });
+        throw new UserError(`chunk ${chunk.index} of ${output} came out without its ${frames} frames`);
+      }
       rendered += frames;
     }
     finished += frames;

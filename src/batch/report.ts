@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export type BatchStatus = 'done' | 'skipped' | 'failed' | 'interrupted' | 'pending';
@@ -46,7 +46,12 @@ export class BatchReport {
     this.data.updatedAt = new Date().toISOString();
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(this.data, null, 2)}\n`);
-    await rename(temporary, this.path);
+    try {
+      await writeFile(temporary, `${JSON.stringify(this.data, null, 2)}\n`);
+      await rename(temporary, this.path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
   }
 }

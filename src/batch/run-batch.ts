@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
@@ -204,7 +204,10 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
         }
         fail(file.entry, error);
         if (error instanceof FatalBatchError) throw error;
-        if (isDiskFull(error)) throw new FatalBatchError(`disk full while writing to ${outDir} (${file.relative} failed; free some space and run the batch again to resume)`);
+        if (isDiskFull(error) || (await lowOnSpace(outDir))) {
+          if (!isDiskFull(error)) file.entry.error = `disk full? ${file.entry.error}`;
+          throw new FatalBatchError(`disk full while writing to ${outDir} (${file.relative} failed; free some space and run the batch again to resume)`);
+        }
         if (isReadOnly(error)) throw new FatalBatchError(`output folder is not writable: ${outDir}`);
       } finally {
         if (renderedInFile > 0) workSeconds += (performance.now() - started) / 1000;
@@ -236,6 +239,18 @@ function oneLine(error: unknown): string {
 function isDiskFull(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device|disk quota exceeded/i.test(oneLine(error));
+}
+
+/** Below this much free space a failed render is taken for a full disk (ffmpeg does not always say so). */
+const LOW_SPACE_BYTES = 64 * 1024 * 1024;
+
+async function lowOnSpace(folder: string): Promise<boolean> {
+  try {
+    const fs = await statfs(folder);
+    return fs.bavail * fs.bsize < LOW_SPACE_BYTES;
+  } catch {
+    return false;
+  }
 }
 
 function isReadOnly(error: unknown): boolean {
