@@ -36,7 +36,7 @@ export function addBatchCommand(program: Command, controller: AbortController): 
       `render long films as chunks of whole shots of at least this many seconds, so an interrupted film resumes from its last chunk (default: $COLORIZE_VIDEO_CHUNK_SECONDS or ${DEFAULT_CHUNK_SECONDS})`,
       positiveNumber,
     )
-    .option('--keep-work', 'keep the chunk folders under <out-dir>/.colorize-work after joining');
+    .option('--keep-work', 'keep the chunk folders under <out-dir>/.colorize-work after joining (also $COLORIZE_VIDEO_KEEP_WORK=1)');
   addRenderOptions(command);
   command.action(async (paths: string[], own: BatchFlags) => {
     const flags = withParentFlags(command, own);
