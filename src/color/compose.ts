@@ -1,6 +1,5 @@
 import { linearToSrgbLut, LINEAR_TO_SRGB_STEPS } from './luts.js';
-import { labToLinearRgb } from './lab.js';
-import { type ColorMatrix, type ColorRange, lumaCoefficients, rgbToChromaCodes } from './ycbcr.js';
+import { type ColorMatrix, type ColorRange, lumaCoefficients } from './ycbcr.js';
 
 export interface ChromaGeometry {
   /** Chroma plane size (the output's Cb/Cr planes). */
@@ -15,7 +14,7 @@ export interface ChromaGeometry {
   edgeSigma?: number;
 }
 
-const SPATIAL_SIGMA = 0.8;
+const SPATIAL_SIGMA = 1;
 
 /**
  * Turns a low-resolution a*b* prediction into Cb/Cr planes: joint bilateral upsampling guided by
@@ -27,10 +26,9 @@ export class ChromaComposer {
   private readonly geometry: Required<ChromaGeometry>;
   private readonly srgbLut = linearToSrgbLut();
   private readonly rangeWeightLut: Float32Array;
-  private readonly columnTaps: Tap[];
-  private readonly rowTaps: Tap[];
+  private readonly columnTaps: Taps;
+  private readonly rowTaps: Taps;
   private readonly abFull: Float32Array;
-  private readonly rgb = new Float64Array(3);
 
   constructor(geometry: ChromaGeometry) {
     this.geometry = { edgeSigma: 6, ...geometry };
@@ -49,26 +47,37 @@ export class ChromaComposer {
   compose(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array, cb: Uint8Array, cr: Uint8Array): void {
     this.upsample(lightness, gridLightness, ab);
     const { chromaWidth, chromaHeight, matrix, range } = this.geometry;
-    const k = lumaCoefficients(matrix);
+    const { kr, kb } = lumaCoefficients(matrix);
+    const kg = 1 - kr - kb;
+    const full = range === 'full';
+    const scale = full ? 255 : 224;
+    const lo = full ? 0 : 16;
+    const hi = full ? 255 : 240;
+    const cbScale = scale / (2 * (1 - kb));
+    const crScale = scale / (2 * (1 - kr));
     const n = chromaWidth * chromaHeight;
     const lut = this.srgbLut;
-    const rgb = this.rgb;
     const abFull = this.abFull;
     for (let i = 0; i < n; i++) {
-      labToLinearRgb(lightness[i], abFull[i], abFull[n + i], rgb);
-      const r = lut[toLutIndex(rgb[0])];
-      const g = lut[toLutIndex(rgb[1])];
-      const b = lut[toLutIndex(rgb[2])];
-      const [u, v] = rgbToChromaCodes(r, g, b, k, range);
-      cb[i] = u;
-      cr[i] = v;
+      // L*a*b* -> XYZ (D65) -> linear sRGB, inlined: this loop runs for every chroma sample of every frame.
+      const fy = (lightness[i] + 16) / 116;
+      const fx = fy + abFull[i] / 500;
+      const fz = fy - abFull[n + i] / 200;
+      const x = 0.95047 * (fx > 0.20689655 ? fx * fx * fx : (116 * fx - 16) / 903.2962963);
+      const y = fy > 0.20689655 ? fy * fy * fy : (116 * fy - 16) / 903.2962963;
+      const z = 1.08883 * (fz > 0.20689655 ? fz * fz * fz : (116 * fz - 16) / 903.2962963);
+      const r = lut[toLutIndex(3.2404542 * x - 1.5371385 * y - 0.4985314 * z)];
+      const g = lut[toLutIndex(-0.969266 * x + 1.8760108 * y + 0.041556 * z)];
+      const b = lut[toLutIndex(0.0556434 * x - 0.2040259 * y + 1.0572252 * z)];
+      const luma = kr * r + kg * g + kb * b;
+      const u = Math.round(128 + cbScale * (b - luma));
+      const v = Math.round(128 + crScale * (r - luma));
+      cb[i] = u < lo ? lo : u > hi ? hi : u;
+      cr[i] = v < lo ? lo : v > hi ? hi : v;
     }
   }
 
-  /**
-   * The edge-aware upsampling of `compose` alone: planar a*b* at chroma-plane size
-   * (2*chromaWidth*chromaHeight, all a then all b), as a fresh array. Arguments as for `compose`.
-   */
+  /** Planar a*b* at chroma-plane size (a copy), guided by `lightness` as in `compose`. */
   upsampleAb(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): Float32Array {
     this.upsample(lightness, gridLightness, ab);
     return this.abFull.slice();
@@ -81,25 +90,28 @@ export class ChromaComposer {
     const out = this.abFull;
     const rangeLut = this.rangeWeightLut;
     const edgeAware = this.geometry.edgeSigma > 0;
+    const { index: colIndex, weight: colWeight } = this.columnTaps;
+    const { index: rowIndex, weight: rowWeight } = this.rowTaps;
     for (let y = 0; y < chromaHeight; y++) {
-      const rowTap = this.rowTaps[y];
       for (let x = 0; x < chromaWidth; x++) {
-        const colTap = this.columnTaps[x];
         const i = y * chromaWidth + x;
         const guide = lightness[i];
         let wSum = 0;
         let aSum = 0;
         let bSum = 0;
-        for (let ty = 0; ty < rowTap.indices.length; ty++) {
-          const gRow = rowTap.indices[ty] * gridWidth;
-          const wy = rowTap.weights[ty];
-          for (let tx = 0; tx < colTap.indices.length; tx++) {
-            const q = gRow + colTap.indices[tx];
-            let w = wy * colTap.weights[tx];
+        for (let ty = 0; ty < TAPS; ty++) {
+          const wy = rowWeight[y * TAPS + ty];
+          if (wy === 0) continue;
+          const gRow = rowIndex[y * TAPS + ty] * gridWidth;
+          for (let tx = 0; tx < TAPS; tx++) {
+            const wx = colWeight[x * TAPS + tx];
+            if (wx === 0) continue;
+            const q = gRow + colIndex[x * TAPS + tx];
+            let w = wy * wx;
             if (edgeAware) {
               const d = guide - gridLightness[q];
-              const idx = Math.min(RANGE_LUT_SIZE - 1, (d * d * RANGE_LUT_SCALE) | 0);
-              w *= rangeLut[idx];
+              const idx = (d * d * RANGE_LUT_SCALE) | 0;
+              w *= rangeLut[idx < RANGE_LUT_SIZE ? idx : RANGE_LUT_SIZE - 1];
             }
             wSum += w;
             aSum += w * ab[q];
@@ -118,30 +130,32 @@ export class ChromaComposer {
   }
 }
 
-interface Tap {
-  indices: Int32Array;
-  weights: Float32Array;
+const TAPS = 3;
+
+interface Taps {
+  /** TAPS grid indices per output sample (flat), with their spatial weights (0 where a tap falls outside). */
+  index: Int32Array;
+  weight: Float32Array;
 }
 
 /** 3 grid neighbours per output sample with Gaussian spatial weights around the exact position. */
-function taps(gridLength: number, outLength: number): Tap[] {
-  const result: Tap[] = [];
+function taps(gridLength: number, outLength: number): Taps {
+  const index = new Int32Array(outLength * TAPS);
+  const weight = new Float32Array(outLength * TAPS);
   const scale = gridLength / outLength;
   for (let o = 0; o < outLength; o++) {
     const pos = (o + 0.5) * scale - 0.5;
     const center = Math.round(pos);
-    const indices: number[] = [];
-    const weights: number[] = [];
     for (let d = -1; d <= 1; d++) {
       const g = center + d;
+      const slot = o * TAPS + d + 1;
       if (g < 0 || g >= gridLength) continue;
-      const dist = (g - pos) / Math.max(1, SPATIAL_SIGMA);
-      indices.push(g);
-      weights.push(Math.exp(-0.5 * dist * dist));
+      const dist = (g - pos) / SPATIAL_SIGMA;
+      index[slot] = g;
+      weight[slot] = Math.exp(-0.5 * dist * dist);
     }
-    result.push({ indices: Int32Array.from(indices), weights: Float32Array.from(weights) });
   }
-  return result;
+  return { index, weight };
 }
 
 const RANGE_LUT_SIZE = 4096;
