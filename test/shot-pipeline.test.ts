@@ -122,4 +122,20 @@ describe('shots in the pipeline', () => {
     expect(leftNeutral).toBe((chromaW / 2) * (H / 2));
     expect(rightColored).toBeGreaterThan(0.9 * (chromaW / 2) * (H / 2));
   });
+
+  it('shots --contact-sheet --colorize writes one image with a gray and a colorized thumbnail per shot', async () => {
+    const sheet = join(dir, 'sheet.png');
+    const result = await runCli(['shots', clip, '--json', '--contact-sheet', sheet, '--colorize', '--model', model]);
+    expect(result.code, result.stderr).toBe(0);
+    const shots = JSON.parse(result.stdout) as Array<{ index: number; startFrame: number; endFrame: number }>;
+    expect(shots.map((s) => [s.startFrame, s.endFrame])).toEqual([[0, 30], [30, 70], [70, 95]]);
+    const { data, info } = await sharp(sheet).raw().toBuffer({ resolveWithObject: true });
+    // Three gray|color pairs of 192-px thumbnails in one row.
+    expect(info.width).toBe(6 + 3 * (2 * 192 + 2 + 6));
+    const pixel = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
+    const [gr, gg, gb] = pixel(6 + 96, 6 + 40);
+    expect(gr === gg && gg === gb).toBe(true);
+    const [cr, cg, cb] = pixel(6 + 192 + 2 + 96, 6 + 40);
+    expect(Math.max(cr, cg, cb) - Math.min(cr, cg, cb)).toBeGreaterThan(3);
+  });
 });

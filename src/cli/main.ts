@@ -24,6 +24,7 @@ export function buildProgram(controller: AbortController): Command {
     .description('Turn black-and-white film into color film.')
     .argument('<input>', 'video file to colorize')
     .showHelpAfterError('(run colorize-video --help for usage)')
+    .enablePositionalOptions()
     .exitOverride();
   addPreviewOptions(addRenderOptions(program));
   program.action(async (input: string, flags: SingleFlags) => {

@@ -3,6 +3,12 @@ import { probeVideo } from '../decode/probe.js';
 import { findShots } from '../pipeline/find-shots.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
 import { ProgressBar } from './progress.js';
+import { writeContactSheet } from '../pipeline/contact-sheet.js';
+import { Colorizer } from '../infer/colorizer.js';
+import { defaultModelPath } from '../pipeline/model-path.js';
+import { DEVICE_CHOICES, type DeviceRequest } from '../infer/device.js';
+import { Option } from 'commander';
+import { UserError } from '../decode/errors.js';
 
 export function addShotsCommand(program: Command, controller: AbortController): void {
   program
@@ -10,7 +16,12 @@ export function addShotsCommand(program: Command, controller: AbortController): 
     .description('list the shots of a film')
     .argument('<input>', 'video file')
     .option('--json', 'print the shot list as JSON')
-    .action(async (input: string, flags: { json?: boolean }) => {
+    .option('--contact-sheet <image>', 'write one image with a thumbnail per shot (.png or .jpg)')
+    .option('--colorize', 'with --contact-sheet: put the colorized thumbnail beside each gray one')
+    .option('--model <dir>', 'model folder for --colorize (default: the shipped models/)')
+    .addOption(new Option('--device <device>', 'inference device for --colorize').choices(DEVICE_CHOICES).default('auto'))
+    .action(async (input: string, flags: { json?: boolean; contactSheet?: string; colorize?: boolean; model?: string; device: DeviceRequest }) => {
+      if (flags.colorize && !flags.contactSheet) throw new UserError('--colorize needs --contact-sheet', 2);
       const info = await probeVideo(input);
       const bar = new ProgressBar();
       const shots = await findShots(info, rangeFromTimes(info.frameCount, info.fps), {
@@ -18,6 +29,14 @@ export function addShotsCommand(program: Command, controller: AbortController): 
         onProgress: (done, total) => bar.update({ phase: 'shots', done, total, fps: 0, etaSeconds: 0 }),
       });
       bar.done();
+      if (flags.contactSheet) {
+        const colorizer = flags.colorize ? await Colorizer.load(flags.model ?? defaultModelPath(), flags.device) : undefined;
+        try {
+          await writeContactSheet(info, shots, flags.contactSheet, { colorizer, signal: controller.signal });
+        } finally {
+          await colorizer?.release();
+        }
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(shots, null, 2)}\n`);
         return;
