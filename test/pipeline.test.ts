@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClip, rawFrames, runCli, streamFacts } from './helpers/media.js';
+import { ffmpeg, makeClip, rawFrames, runCli, streamFacts } from './helpers/media.js';
 import { writeTestModel } from './helpers/test-models.js';
 
 const W = 160;
@@ -110,6 +110,19 @@ describe('colorize-video end to end', () => {
     const [video] = await streamFacts(output);
     expect(video).toMatchObject({ colorSpace: 'bt709', colorPrimaries: 'bt709', colorTransfer: 'bt709', sampleAspectRatio: '4:3', frames: 10 });
     expect((await stat(output)).size).toBeGreaterThan(0);
+  });
+});
+
+describe('rotation', () => {
+  it('keeps the display rotation of the source', async () => {
+    const plain = await makeClip(join(dir, 'upright.mp4'), { video: `testsrc2=size=${W}x${H}:rate=${FPS}`, seconds: 0.4 });
+    const rotated = join(dir, 'rotated.mp4');
+    await ffmpeg(['-i', plain, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
+    const output = join(dir, 'rotated.color.mp4');
+    const result = await runCli([rotated, '--model', model, '-o', output]);
+    expect(result.code, result.stderr).toBe(0);
+    const [video] = await streamFacts(output);
+    expect(video).toMatchObject({ width: W, height: H, rotation: 90, frames: 10 });
   });
 });
 

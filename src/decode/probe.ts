@@ -16,7 +16,7 @@ export interface VideoInfo {
   height: number;
   /** Sample aspect ratio as "num:den". */
   sampleAspectRatio: string;
-  /** Clockwise display rotation in degrees (0, 90, 180, 270). */
+  /** Display rotation in degrees (0, 90, 180, 270), as the container's display matrix gives it. */
   rotation: number;
   /** Frame rate as a rational "num/den" and as a number. */
   frameRate: string;
@@ -166,9 +166,10 @@ export function rationalToNumber(rational: string): number {
 function readRotation(video: FfprobeStream): number {
   const fromSide = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
   const fromTag = video.tags?.rotate !== undefined ? Number(video.tags.rotate) : undefined;
-  // Display-matrix rotation is counter-clockwise; the legacy rotate tag is clockwise.
-  const clockwise = fromTag ?? (fromSide !== undefined ? -fromSide : 0);
-  return ((Math.round(clockwise / 90) * 90) % 360 + 360) % 360;
+  // Measured with the bundled binaries: ffmpeg's `rotate=R` output tag reads back from ffprobe as a
+  // display matrix with rotation R, so the value round-trips without a change of sign.
+  const degrees = fromTag ?? fromSide ?? 0;
+  return ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
 }
 
 function decodeLayoutFor(pixelFormat: string): ChromaLayout {

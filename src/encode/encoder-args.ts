@@ -33,7 +33,6 @@ export function videoMetadataArgs(info: VideoInfo, outputWidthFactor = 1): strin
   args.push('-color_range', info.colorRange === 'full' ? 'pc' : 'tv');
   const [num, den] = info.sampleAspectRatio.split(':').map(Number);
   if (num && den && outputWidthFactor === 1) args.push('-vf', `setsar=${num}/${den}`);
-  if (info.rotation) args.push('-metadata:s:v:0', `rotate=${info.rotation}`);
   return args;
 }
 

@@ -98,6 +98,7 @@ export class FrameWriter {
       removeTemporary(this.temporaryPath);
       throw this.failure;
     }
+    if (this.options.info.rotation) await this.tagRotation();
     try {
       await rename(this.temporaryPath, this.options.outputPath);
     } catch (error) {
@@ -106,6 +107,33 @@ export class FrameWriter {
     }
     untrackTemporary(this.temporaryPath);
     this.finished = true;
+  }
+
+  /**
+   * The bundled ffmpeg drops the `rotate` tag when it encodes and keeps it only on a stream copy,
+   * so a rotated source costs one extra remux (no re-encoding) of the finished file.
+   */
+  private async tagRotation(): Promise<void> {
+    const container = containerFor(this.options.outputPath);
+    const rotated = temporaryPathFor(this.options.outputPath);
+    trackTemporary(rotated);
+    const args = ['-map', '0', '-c', 'copy', '-metadata:s:v:0', `rotate=${this.options.info.rotation}`];
+    if (container.faststart) args.push('-movflags', '+faststart');
+    await new Promise<void>((resolve, reject) => {
+      ffmpegCommand(this.temporaryPath)
+        .outputOptions(args)
+        .format(container.muxer)
+        .output(rotated)
+        .on('end', () => resolve())
+        .on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
+          removeTemporary(rotated);
+          removeTemporary(this.temporaryPath);
+          reject(new UserError(`tagging the rotation of ${this.options.outputPath} failed: ${ffmpegFailureReason(error, stderr)}`));
+        })
+        .run();
+    });
+    await rename(rotated, this.temporaryPath);
+    untrackTemporary(rotated);
   }
 
   /** Stops ffmpeg and removes the temporary file. */

@@ -46,6 +46,8 @@ export interface StreamFacts {
   colorPrimaries?: string;
   colorTransfer?: string;
   sampleAspectRatio?: string;
+  /** Display-matrix rotation in degrees, when the stream has one. */
+  rotation?: number;
 }
 
 /** Per-stream facts, with video frames counted by decoding. */
@@ -53,7 +55,7 @@ export async function streamFacts(path: string): Promise<StreamFacts[]> {
   const { stdout } = await run(ffprobePath(), ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_streams', '-show_format', path], {
     maxBuffer: 64 * 1024 * 1024,
   });
-  const json = JSON.parse(stdout) as { streams: Array<Record<string, string | number | undefined>>; format: { duration?: string } };
+  const json = JSON.parse(stdout) as { streams: Array<Record<string, unknown>>; format: { duration?: string } };
   return json.streams.map((s) => ({
     codecType: String(s.codec_type),
     codecName: String(s.codec_name),
@@ -66,6 +68,7 @@ export async function streamFacts(path: string): Promise<StreamFacts[]> {
     colorPrimaries: s.color_primaries as string | undefined,
     colorTransfer: s.color_transfer as string | undefined,
     sampleAspectRatio: s.sample_aspect_ratio as string | undefined,
+    rotation: (s.side_data_list as Array<{ rotation?: number }> | undefined)?.find((d) => typeof d.rotation === 'number')?.rotation,
   }));
 }
 
