@@ -40,7 +40,9 @@ export function buildProgram(controller: AbortController): Command {
       onProgress: flags.json ? undefined : (p) => bar.update(p),
     });
     bar.done();
-    const { stageSeconds, queueHighWater, ...summary } = result;
+    for (const warning of result.warnings) process.stderr.write(`colorize-video: warning: ${warning}\n`);
+    const { stageSeconds, queueHighWater, warnings, ...summary } = result;
+    void warnings;
     if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
       void stageSeconds;

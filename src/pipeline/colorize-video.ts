@@ -81,6 +81,8 @@ export interface ColorizeResult {
   stageSeconds: Record<StageName, number>;
   /** Highest number of frames held in the inter-stage queues at once. */
   queueHighWater: number;
+  /** Things the user should know that did not stop the run. */
+  warnings: string[];
 }
 
 /** Colorizes a film (or a piece of it) end to end: the library function behind the CLI and batch mode. */
@@ -304,6 +306,9 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     model: `${config.name} (${basename(config.dir)})`,
     stageSeconds: clock.seconds,
     queueHighWater: decoded.highWater + colored.highWater,
+    warnings: info.variableFrameRate
+      ? [`${info.path} has a variable frame rate: the output plays its ${written} frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`]
+      : [],
   };
 }
 
