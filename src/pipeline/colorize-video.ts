@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
-import { frameGeometry } from '../decode/frame.js';
+import { type Frame, frameGeometry } from '../decode/frame.js';
 import { readFrames } from '../decode/frame-reader.js';
 import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
@@ -9,7 +9,7 @@ import type { DeviceRequest } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { referenceLightnessView } from '../infer/reference.js';
 import { lumaToLightnessLut } from '../color/luts.js';
-import { ChromaComposer } from '../color/compose.js';
+import { ComposePool } from '../color/compose-pool.js';
 import { TemporalWorker } from '../temporal/pool.js';
 import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
@@ -159,6 +159,11 @@ interface ColoredFrame {
   ab: Float32Array;
 }
 
+interface ComposingFrame {
+  frame: Frame;
+  chroma: Promise<{ cb: Uint8Array; cr: Uint8Array }>;
+}
+
 async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const { info, colorizer, shots, segments, options, clock } = plan;
   const config = colorizer.config;
@@ -166,7 +171,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const working = workingGeometry(info.width, info.height, options.resolution ?? config.local.workingShortSide, config.local.multipleOf, config.local.outputStride);
   const lut = lumaToLightnessLut(info.colorRange);
   const preparer = new FramePreparer(geometry, working, lut);
-  const composer = new ChromaComposer({
+  const composer = await ComposePool.create({
     chromaWidth: geometry.chromaWidth,
     chromaHeight: geometry.chromaHeight,
     gridWidth: working.gridWidth,
@@ -203,6 +208,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   });
   const decoded = new BoundedQueue<PreparedFrame>(queueSize);
   const colored = new BoundedQueue<ColoredFrame>(queueSize);
+  const composing = new BoundedQueue<ComposingFrame>(composer.size * 2);
   let written = 0;
   const renderStart = performance.now();
 
@@ -250,9 +256,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     colored.end();
   };
 
-  const encodeStage = async () => {
-    const cb = new Uint8Array(geometry.chromaWidth * geometry.chromaHeight);
-    const cr = new Uint8Array(geometry.chromaWidth * geometry.chromaHeight);
+  const smoothStage = async () => {
     for await (const { prepared, ab } of colored) {
       let smoothed = ab;
       if (temporal) {
@@ -261,8 +265,17 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
           return temporal.process(prepared.grid.slice(), ab);
         });
       }
-      clock.timeSync('compose', () => composer.compose(prepared.chroma, prepared.grid, smoothed, cb, cr));
-      const planes = options.sideBySide ? joinSideBySide(geometry, prepared.frame.y, cb, cr) : { y: prepared.frame.y, cb, cr };
+      const chroma = composer.compose(prepared.chroma, prepared.grid, smoothed);
+      chroma.catch(() => undefined); // awaited in order by the write stage; failures surface there
+      await composing.push({ frame: prepared.frame, chroma });
+    }
+    composing.end();
+  };
+
+  const encodeStage = async () => {
+    for await (const { frame, chroma } of composing) {
+      const { cb, cr } = await chroma;
+      const planes = options.sideBySide ? joinSideBySide(geometry, frame.y, cb, cr) : { y: frame.y, cb, cr };
       await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr));
       written++;
       if (options.onProgress && (written % 5 === 0 || written === totalFrames)) {
@@ -276,11 +289,12 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const fail = (error: unknown) => {
     decoded.fail(error);
     colored.fail(error);
+    composing.fail(error);
     abort.abort();
   };
   globals.start();
   try {
-    const stages = [decodeStage(), inferStage(), encodeStage()].map((p) => p.catch((error: unknown) => (fail(error), Promise.reject(error))));
+    const stages = [decodeStage(), inferStage(), smoothStage(), encodeStage()].map((p) => p.catch((error: unknown) => (fail(error), Promise.reject(error))));
     await Promise.all(stages);
     if (options.signal?.aborted) throw new UserError('interrupted');
     if (written !== totalFrames) throw new UserError(`wrote ${written} of ${totalFrames} frames`);
@@ -293,6 +307,8 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     globals.stop();
     options.signal?.removeEventListener('abort', onOuterAbort);
     await temporal?.close();
+    clock.seconds.compose = composer.busySeconds;
+    await composer.close();
   }
   const seconds = (performance.now() - plan.started) / 1000;
   return {
@@ -305,7 +321,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     device: colorizer.device,
     model: `${config.name} (${basename(config.dir)})`,
     stageSeconds: clock.seconds,
-    queueHighWater: decoded.highWater + colored.highWater,
+    queueHighWater: decoded.highWater + colored.highWater + composing.highWater,
     warnings: info.variableFrameRate
       ? [`${info.path} has a variable frame rate: the output plays its ${written} frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`]
       : [],
