@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { ffmpegCommand, ffmpegFailureReason } from './ffmpeg-command.js';
 import { UserError } from './errors.js';
 import { type Frame, type FrameGeometry, splitPlanes } from './frame.js';
+import { frameChunks } from './frame-chunks.js';
 
 export interface FrameReaderOptions {
   path: string;
@@ -50,28 +51,16 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
   command.pipe(sink, { end: true });
 
   let produced = 0;
-  let buffer = new Uint8Array(geometry.frameBytes);
-  let filled = 0;
+  const frames = frameChunks(sink as AsyncIterable<Buffer>, geometry.frameBytes);
   try {
-    for await (const chunk of sink as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const take = Math.min(chunk.length - offset, geometry.frameBytes - filled);
-        buffer.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === geometry.frameBytes) {
-          yield { index: produced, time: (startFrame + produced) / fps, ...splitPlanes(buffer, geometry) };
-          produced++;
-          buffer = new Uint8Array(geometry.frameBytes);
-          filled = 0;
-        }
-      }
+    for await (const buffer of frames) {
+      yield { index: produced, time: (startFrame + produced) / fps, ...splitPlanes(buffer, geometry) };
+      produced++;
     }
     await exit;
     if (options.signal?.aborted) throw new UserError('interrupted');
     if (exitError) throw exitError;
-    if (filled !== 0 || produced !== frameCount) {
+    if (frames.leftover() !== 0 || produced !== frameCount) {
       throw new UserError(
         `decoding ${options.path} gave ${produced} of ${frameCount} frames: the file is truncated or corrupt (frames are never dropped silently)`,
       );

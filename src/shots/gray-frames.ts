@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ffmpegPath } from '../decode/binaries.js';
+import { frameChunks } from '../decode/frame-chunks.js';
 
 export interface GrayFrameOptions {
   /** Size every frame is scaled to. Fixed, so frame boundaries in the byte stream are known up front. */
@@ -43,25 +44,10 @@ export async function* readGrayFrames(input: string, options: GrayFrameOptions):
   });
   exited.catch(() => undefined); // awaited below; avoid an unhandled rejection while frames stream
 
-  const frameSize = width * height;
-  const frame = new Uint8Array(frameSize);
-  let filled = 0;
+  const frames = frameChunks(ffmpeg.stdout as AsyncIterable<Buffer>, width * height, true);
   let completed = false;
   try {
-    for await (const chunk of ffmpeg.stdout as AsyncIterable<Buffer>) {
-      // Chunks need not align with frames: copy into the frame buffer and yield when full.
-      let offset = 0;
-      while (offset < chunk.length) {
-        const count = Math.min(frameSize - filled, chunk.length - offset);
-        frame.set(chunk.subarray(offset, offset + count), filled);
-        filled += count;
-        offset += count;
-        if (filled === frameSize) {
-          filled = 0;
-          yield frame;
-        }
-      }
-    }
+    yield* frames;
     let code: number | null;
     try {
       code = await exited;
@@ -74,7 +60,7 @@ export async function* readGrayFrames(input: string, options: GrayFrameOptions):
       const reason = lastLine(stderr) ?? `exit code ${code ?? 'none (killed)'}`;
       throw new Error(`ffmpeg could not decode "${input}": ${reason}`);
     }
-    if (filled !== 0) throw new Error(`ffmpeg output for "${input}" ended in the middle of a frame`);
+    if (frames.leftover() !== 0) throw new Error(`ffmpeg output for "${input}" ended in the middle of a frame`);
     completed = true;
   } finally {
     if (!completed && ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');

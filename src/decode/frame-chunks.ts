@@ -1,0 +1,27 @@
+/**
+ * Cuts a byte stream (ffmpeg's raw output, whose chunks need not align with frames) into frames
+ * of `frameBytes`. With `reuse`, one buffer is yielded again and again (valid until the next
+ * iteration); otherwise every frame gets its own. `leftover()` tells whether the stream ended
+ * in the middle of a frame.
+ */
+export function frameChunks(source: AsyncIterable<Buffer>, frameBytes: number, reuse = false): AsyncGenerator<Uint8Array> & { leftover(): number } {
+  let filled = 0;
+  async function* frames(): AsyncGenerator<Uint8Array> {
+    let buffer = new Uint8Array(frameBytes);
+    for await (const chunk of source) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const take = Math.min(chunk.length - offset, frameBytes - filled);
+        buffer.set(chunk.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === frameBytes) {
+          filled = 0;
+          yield buffer;
+          if (!reuse) buffer = new Uint8Array(frameBytes);
+        }
+      }
+    }
+  }
+  return Object.assign(frames(), { leftover: () => filled });
+}
