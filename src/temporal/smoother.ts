@@ -5,11 +5,11 @@ import { DEFAULT_OCCLUSION, occlusionMask, warpImage, type OcclusionThresholds }
 export interface TemporalSmootherOptions {
   /** 0 = pass-through, 1 = strongest smoothing. */
   strength: number;
-  /** Weight of the carried-over history at strength 1 on a perfectly tracked pixel (default 0.9). */
+  /** Weight of the carried-over history at strength 1 on a perfectly tracked pixel (default 0.95). */
   maxHistoryWeight?: number;
-  /** Warped-luma error (L* units) at which confidence has dropped to 1/e (default 4). */
+  /** Warped-luma error (L* units) at which confidence has dropped to 1/e (default 8). */
   lumaTolerance?: number;
-  /** Flow magnitude (grid px) at which confidence has dropped to 1/e (default 8). */
+  /** Flow magnitude (grid px) at which confidence has dropped to 1/e (default 16). */
   motionTolerance?: number;
   occlusion?: OcclusionThresholds;
   flow?: Partial<FlowOptions>;
@@ -46,9 +46,9 @@ export class TemporalSmoother {
     this.width = width;
     this.height = height;
     this.strength = strength;
-    this.maxHistoryWeight = options.maxHistoryWeight ?? 0.9;
-    this.lumaTolerance = options.lumaTolerance ?? 4;
-    this.motionTolerance = options.motionTolerance ?? 8;
+    this.maxHistoryWeight = options.maxHistoryWeight ?? 0.95;
+    this.lumaTolerance = options.lumaTolerance ?? 8;
+    this.motionTolerance = options.motionTolerance ?? 16;
     this.occlusion = options.occlusion ?? DEFAULT_OCCLUSION;
     this.flowOptions = { ...DEFAULT_FLOW_OPTIONS, ...options.flow };
   }
