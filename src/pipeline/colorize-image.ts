@@ -2,7 +2,9 @@ import type { Colorizer } from '../infer/colorizer.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { resizeArea } from '../color/resample.js';
 import { ChromaComposer } from '../color/compose.js';
-import { clamp01, labToLinearRgb, linearToSrgb, srgbToLinear, luminanceToLightness } from '../color/lab.js';
+import { clamp01, labToLinearRgb, linearToSrgb } from '../color/lab.js';
+
+export { srgb8ToLightness } from '../color/srgb8.js';
 
 export interface ColorizeImageOptions {
   /** Working short side of the network input; default from model.json. */
@@ -42,21 +44,6 @@ export async function colorizeImageLightness(
     range: 'full',
   });
   return composer.upsampleAb(lightness, grid, ab);
-}
-
-/** L* of interleaved 8-bit sRGB pixels (`channels` per pixel: 1 = gray, 3 or 4 = RGB(A)). */
-export function srgb8ToLightness(pixels: Uint8Array, width: number, height: number, channels: number): Float32Array {
-  const n = width * height;
-  if (pixels.length < n * channels) throw new RangeError(`pixel buffer has ${pixels.length} bytes, expected ${n * channels}`);
-  const linear = new Float32Array(256);
-  for (let v = 0; v < 256; v++) linear[v] = srgbToLinear(v / 255);
-  const lightness = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = i * channels;
-    const y = channels >= 3 ? 0.2126729 * linear[pixels[p]] + 0.7151522 * linear[pixels[p + 1]] + 0.072175 * linear[pixels[p + 2]] : linear[pixels[p]];
-    lightness[i] = luminanceToLightness(y);
-  }
-  return lightness;
 }
 
 /**
