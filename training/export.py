@@ -1,0 +1,115 @@
+"""Export a checkpoint to the pipeline's model directory (docs/contracts.md):
+global.onnx, colorizer.onnx and model.json; checks both graphs with
+onnx.checker and writes a reference (fixed inputs + PyTorch outputs) for
+training/verify_onnx.cjs, which runs the files with onnxruntime-node.
+
+  /usr/bin/python3 training/export.py --ckpt training/checkpoints/latest.pt --out models --T 1.0
+  node training/verify_onnx.cjs models training/runs/onnx_reference.json
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import onnx
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from color import load_bins  # noqa: E402
+from model import G, LocalExport  # noqa: E402
+from train import ECCV, HERE, load_model_from_ckpt  # noqa: E402
+
+MAX_BYTES = 16 * 2**20
+
+
+def parse():
+    p = argparse.ArgumentParser()
+    p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
+    p.add_argument('--eccv', default=ECCV)
+    p.add_argument('--out', default=os.path.join(HERE, '..', 'models'))
+    p.add_argument('--T', type=float, default=None, help='annealed-mean temperature (default: from the checkpoint args, else 1.0)')
+    p.add_argument('--gain', type=float, default=1.0, help='a*b* gain folded into the graph')
+    p.add_argument('--opset', type=int, default=17)
+    p.add_argument('--working-short-side', type=int, default=224)
+    p.add_argument('--ref', default=os.path.join(HERE, 'runs', 'onnx_reference.json'))
+    return p.parse_args()
+
+
+def reference_inputs(S, h=64, w=96):
+    """Deterministic, image-like inputs (normalised L in about [-0.5, 0.5])."""
+    def pattern(hh, ww, phase):
+        y = torch.arange(hh, dtype=torch.float32).view(hh, 1)
+        x = torch.arange(ww, dtype=torch.float32).view(1, ww)
+        return 0.35 * torch.sin(x / 7.0 + phase) * torch.cos(y / 5.0) + 0.15 * torch.sin((x + y) / 13.0)
+    Lg = torch.stack([pattern(S, S, 0.0), pattern(S, S, 1.0)]).unsqueeze(1)
+    L = torch.stack([pattern(h, w, 0.5), pattern(h, w, 2.0)]).unsqueeze(1)
+    return Lg, L
+
+
+def main():
+    args = parse()
+    torch.set_num_threads(2)
+    model, ck = load_model_from_ckpt(args.ckpt, args.eccv)
+    model.eval()
+    cfg = model.config
+    S = cfg['global_size']
+    T = args.T if args.T is not None else 1.0
+    bins = load_bins(args.eccv)
+    os.makedirs(args.out, exist_ok=True)
+    gpath = os.path.join(args.out, 'global.onnx')
+    lpath = os.path.join(args.out, 'colorizer.onnx')
+
+    glob = model.glob.eval()
+    local = LocalExport(model.local, bins, T, args.gain).eval()
+    Lg, L = reference_inputs(S)
+    with torch.no_grad():
+        g_ref = glob(Lg)
+        ab_ref = local(L, g_ref)
+
+    torch.onnx.export(glob, (Lg,), gpath, input_names=['L_global'], output_names=['global_features'],
+                      dynamic_axes={'L_global': {0: 'N'}, 'global_features': {0: 'N'}},
+                      opset_version=args.opset, do_constant_folding=True)
+    torch.onnx.export(local, (L, g_ref), lpath, input_names=['L', 'global_features'], output_names=['ab'],
+                      dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'global_features': {0: 'N'},
+                                    'ab': {0: 'N', 2: 'h', 3: 'w'}},
+                      opset_version=args.opset, do_constant_folding=True)
+    for p in (gpath, lpath):
+        onnx.checker.check_model(onnx.load(p), full_check=True)
+        size = os.path.getsize(p)
+        print(f'[export] {p}: {size / 2**20:.2f} MiB, onnx.checker ok')
+        if size >= MAX_BYTES:
+            sys.exit(f'{p} is {size} bytes, over the 16 MiB limit')
+
+    meta = {
+        'name': 'colorize-iizuka-small',
+        'version': 1,
+        'input': {'L': {'center': 50, 'scale': 100}},
+        'global': {'file': 'global.onnx', 'input': 'L_global', 'output': 'global_features',
+                   'size': S, 'features': G},
+        'local': {'file': 'colorizer.onnx', 'inputs': {'L': 'L', 'global': 'global_features'},
+                  'output': 'ab', 'multipleOf': 8, 'outputStride': 4,
+                  'workingShortSide': args.working_short_side},
+        'output': {'ab': {'scale': 1}},
+    }
+    with open(os.path.join(args.out, 'model.json'), 'w') as f:
+        json.dump(meta, f, indent=2)
+        f.write('\n')
+    print(f'[export] {os.path.join(args.out, "model.json")}: head={cfg["head"]} T={T} gain={args.gain} S={S} step={ck["step"]}')
+
+    os.makedirs(os.path.dirname(os.path.abspath(args.ref)), exist_ok=True)
+    ref = {
+        'L_global': {'dims': list(Lg.shape), 'data': Lg.flatten().tolist()},
+        'L': {'dims': list(L.shape), 'data': L.flatten().tolist()},
+        'global_features': {'dims': list(g_ref.shape), 'data': g_ref.flatten().tolist()},
+        'ab': {'dims': list(ab_ref.shape), 'data': ab_ref.flatten().tolist()},
+        'ab_range': [ab_ref.min().item(), ab_ref.max().item()],
+    }
+    assert all(math.isfinite(v) for v in ref['ab']['data'])
+    with open(args.ref, 'w') as f:
+        json.dump(ref, f)
+    print(f'[export] reference inputs/outputs -> {args.ref}')
+
+
+if __name__ == '__main__':
+    main()
