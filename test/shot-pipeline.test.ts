@@ -93,6 +93,11 @@ describe('shots in the pipeline', () => {
     const bad = await runCli([clip, '--model', model, '--reference', join(dir, 'missing.jpg'), '-o', join(dir, 'x.mp4')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/reference image .*missing\.jpg could not be read/);
+    const outOfRange = join(dir, 'refs-out-of-range.json');
+    await import('node:fs/promises').then((fs) => fs.writeFile(outOfRange, JSON.stringify({ '5': 'white.png' })));
+    const beyond = await runCli([clip, '--model', model, '--reference-map', outOfRange, '-o', join(dir, 'y.mp4')]);
+    expect(beyond.code).toBe(2);
+    expect(beyond.stderr).toMatch(/reference map names shot 5, but the film has 3 shots \(0-2\)/);
   });
 
   it('--side-by-side puts the gray input beside the colorized frame', async () => {
