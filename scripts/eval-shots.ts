@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ffmpegPath, ffprobePath } from '../src/decode/binaries.js';
 import { detectShots } from '../src/shots/index.js';
+import { mulberry32 } from './lib/random.js';
 
 const FPS = 25;
 const WIDTH = 320;
@@ -189,17 +190,6 @@ function report(label: string, { truePositives, falsePositives, falseNegatives }
     `  ${label.padEnd(16)} precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}  ` +
       `(TP ${truePositives}, FP ${falsePositives}, FN ${falseNegatives})`,
   );
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '../src/decode/binaries.js';
 import { CutDetector, detectShots, parseShotSelection, shotsFromCuts } from '../src/shots/index.js';
+import { mulberry32 } from '../scripts/lib/random.js';
 
 const FPS = 25;
 
@@ -250,13 +251,3 @@ function encodeClip(graph: string, output: string): Promise<void> {
   });
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -57,10 +57,3 @@ function axisSpans(srcLength: number, dstLength: number): Span[] {
   }
   return spans;
 }
-
-/** Area-average of an 8-bit plane into a float plane of another size, through a lookup table. */
-export function resizeCodesArea(src: Uint8Array, sw: number, sh: number, dw: number, dh: number, lut: Float32Array): Float32Array {
-  const mapped = new Float32Array(sw * sh);
-  for (let i = 0; i < mapped.length; i++) mapped[i] = lut[src[i]];
-  return resizeArea(mapped, sw, sh, dw, dh);
-}
