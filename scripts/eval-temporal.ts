@@ -7,8 +7,8 @@
  * temporal stage on (default strength, or --strength) and off (temporalStrength 0) — to lossless
  * FFV1 .mkv, so compression does not blur the measurement. The outputs, the gray input and the
  * original are then decoded in lockstep, all area-scaled by ffmpeg to the same analysis size
- * (--width, default 384), and measured: E_warp (flow on the gray input), CDC (d ∈ {1, 2, 4}) and
- * PSNR against the original; E_warp and CDC of the original itself are given for scale.
+ * (--width, default 384), and measured: E_warp (flow on the gray input), CDC (d ∈ {1, 2, 4}) on RGB as
+ * specified and, reported beside it, on a*b* only, and PSNR against the original; E_warp and CDC of the original itself are given for scale.
  * Checks (on the clip averages): E_warp reduced ≥ 40%, CDC reduced ≥ 30%, |ΔPSNR| ≤ 0.2 dB.
  * Everything derived goes to .out/temporal/; the summary to .out/eval-temporal.json.
  */
@@ -35,6 +35,8 @@ const PSNR_TOLERANCE = 0.2;
 interface Measures {
   eWarp: number;
   cdc: number;
+  /** CDC on a*b* histograms: the chroma the pipeline decides, without the luminance it keeps. */
+  cdcAb: number;
   psnr: number;
 }
 
@@ -46,10 +48,11 @@ interface ClipResult {
   analysis: { width: number; height: number };
   on: Measures;
   off: Measures;
-  truth: { eWarp: number; cdc: number };
+  truth: { eWarp: number; cdc: number; cdcAb: number };
   gray: { cdc: number; psnr: number };
   warpReduction: number;
   cdcReduction: number;
+  cdcAbReduction: number;
   psnrDelta: number;
   temporalMsPerFrame: number;
   renderSeconds: { on: number; off: number };
@@ -103,12 +106,14 @@ async function main(): Promise<void> {
       [
         ['E_warp', sci(average.off.eWarp), sci(average.on.eWarp), change(average.off.eWarp, average.on.eWarp), '≤ -40%', verdict(average.checks.warp)],
         ['CDC', sci(average.off.cdc), sci(average.on.cdc), change(average.off.cdc, average.on.cdc), '≤ -30%', verdict(average.checks.cdc)],
+        ['CDC on a*b* (reported)', sci(average.off.cdcAb), sci(average.on.cdcAb), change(average.off.cdcAb, average.on.cdcAb), '', ''],
         ['PSNR (dB)', fixed(average.off.psnr, 3), fixed(average.on.psnr, 3), signed(average.psnrDelta, 3), 'within ±0.2 dB', verdict(average.checks.psnr)],
       ],
     ),
   );
   console.log(
-    `\ntruth (original color) E_warp ${sci(average.truth.eWarp)}, CDC ${sci(average.truth.cdc)}; gray input PSNR ${fixed(average.gray.psnr, 3)} dB; ` +
+    `\ntruth (original color) E_warp ${sci(average.truth.eWarp)}, CDC ${sci(average.truth.cdc)}, CDC on a*b* ${sci(average.truth.cdcAb)}; ` +
+      `gray input CDC ${sci(average.gray.cdc)}, PSNR ${fixed(average.gray.psnr, 3)} dB; ` +
       `temporal stage ${fixed(average.temporalMsPerFrame, 2)} ms/frame`,
   );
   const pass = average.checks.warp && average.checks.cdc && average.checks.psnr;
@@ -162,6 +167,8 @@ async function evaluateClip(
   const warp = new SharedFlowWarpError(size.width, size.height, 3);
   const format = { width: size.width, height: size.height };
   const cdc = { on: new CdcAccumulator(format), off: new CdcAccumulator(format), truth: new CdcAccumulator(format), gray: new CdcAccumulator(format) };
+  const abFormat = { ...format, channels: 'ab' as const };
+  const cdcAb = { on: new CdcAccumulator(abFormat), off: new CdcAccumulator(abFormat), truth: new CdcAccumulator(abFormat) };
   const psnr = { on: new PsnrAccumulator(), off: new PsnrAccumulator(), gray: new PsnrAccumulator() };
   let measured = 0;
   for await (const [g, o, f, t] of lockstep(readers)) {
@@ -170,6 +177,9 @@ async function evaluateClip(
     cdc.off.push(f.rgb);
     cdc.truth.push(t.rgb);
     cdc.gray.push(g.rgb);
+    cdcAb.on.push(o.rgb);
+    cdcAb.off.push(f.rgb);
+    cdcAb.truth.push(t.rgb);
     psnr.on.push(o.rgb, t.rgb);
     psnr.off.push(f.rgb, t.rgb);
     psnr.gray.push(g.rgb, t.rgb);
@@ -179,8 +189,8 @@ async function evaluateClip(
   if (process.stderr.isTTY) process.stderr.write('\n');
   if (measured !== frames) throw new Error(`${name}: measured ${measured} of ${frames} frames`);
   const [warpOn, warpOff, warpTruth] = warp.values;
-  const onMeasures = { eWarp: warpOn, cdc: cdc.on.value, psnr: psnr.on.mean };
-  const offMeasures = { eWarp: warpOff, cdc: cdc.off.value, psnr: psnr.off.mean };
+  const onMeasures = { eWarp: warpOn, cdc: cdc.on.value, cdcAb: cdcAb.on.value, psnr: psnr.on.mean };
+  const offMeasures = { eWarp: warpOff, cdc: cdc.off.value, cdcAb: cdcAb.off.value, psnr: psnr.off.mean };
   const warpReduction = 1 - warpOn / warpOff;
   const cdcReduction = 1 - onMeasures.cdc / offMeasures.cdc;
   const psnrDelta = onMeasures.psnr - offMeasures.psnr;
@@ -192,10 +202,11 @@ async function evaluateClip(
     analysis: size,
     on: onMeasures,
     off: offMeasures,
-    truth: { eWarp: warpTruth, cdc: cdc.truth.value },
+    truth: { eWarp: warpTruth, cdc: cdc.truth.value, cdcAb: cdcAb.truth.value },
     gray: { cdc: cdc.gray.value, psnr: psnr.gray.mean },
     warpReduction,
     cdcReduction,
+    cdcAbReduction: 1 - onMeasures.cdcAb / offMeasures.cdcAb,
     psnrDelta,
     temporalMsPerFrame: (1000 * resultOn.stageSeconds.temporal) / resultOn.frames,
     renderSeconds: { on: resultOn.seconds, off: resultOff.seconds },
@@ -207,13 +218,13 @@ function printClip(r: ClipResult): void {
   console.log(`\n## ${r.clip} (${r.frames} frames, ${r.width}x${r.height}, measured at ${r.analysis.width}x${r.analysis.height})\n`);
   console.log(
     markdownTable(
-      ['video', 'E_warp', 'CDC', 'PSNR (dB)'],
+      ['video', 'E_warp', 'CDC', 'CDC a*b*', 'PSNR (dB)'],
       [
-        ['temporal off', sci(r.off.eWarp), sci(r.off.cdc), fixed(r.off.psnr, 3)],
-        ['temporal on', sci(r.on.eWarp), sci(r.on.cdc), fixed(r.on.psnr, 3)],
-        ['change on vs off', `${change(r.off.eWarp, r.on.eWarp)} ${verdict(r.checks.warp)}`, `${change(r.off.cdc, r.on.cdc)} ${verdict(r.checks.cdc)}`, `${signed(r.psnrDelta, 3)} ${verdict(r.checks.psnr)}`],
-        ['gray input', '', sci(r.gray.cdc), fixed(r.gray.psnr, 3)],
-        ['original color (truth)', sci(r.truth.eWarp), sci(r.truth.cdc), ''],
+        ['temporal off', sci(r.off.eWarp), sci(r.off.cdc), sci(r.off.cdcAb), fixed(r.off.psnr, 3)],
+        ['temporal on', sci(r.on.eWarp), sci(r.on.cdc), sci(r.on.cdcAb), fixed(r.on.psnr, 3)],
+        ['change on vs off', `${change(r.off.eWarp, r.on.eWarp)} ${verdict(r.checks.warp)}`, `${change(r.off.cdc, r.on.cdc)} ${verdict(r.checks.cdc)}`, change(r.off.cdcAb, r.on.cdcAb), `${signed(r.psnrDelta, 3)} ${verdict(r.checks.psnr)}`],
+        ['gray input', '', sci(r.gray.cdc), '', fixed(r.gray.psnr, 3)],
+        ['original color (truth)', sci(r.truth.eWarp), sci(r.truth.cdc), sci(r.truth.cdcAb), ''],
       ],
     ),
   );
@@ -222,8 +233,14 @@ function printClip(r: ClipResult): void {
 
 function averages(results: ClipResult[]) {
   const avg = (pick: (r: ClipResult) => number) => mean(results.map(pick));
-  const on = { eWarp: avg((r) => r.on.eWarp), cdc: avg((r) => r.on.cdc), psnr: avg((r) => r.on.psnr) };
-  const off = { eWarp: avg((r) => r.off.eWarp), cdc: avg((r) => r.off.cdc), psnr: avg((r) => r.off.psnr) };
+  const pick = (m: (r: ClipResult) => Measures) => ({
+    eWarp: avg((r) => m(r).eWarp),
+    cdc: avg((r) => m(r).cdc),
+    cdcAb: avg((r) => m(r).cdcAb),
+    psnr: avg((r) => m(r).psnr),
+  });
+  const on = pick((r) => r.on);
+  const off = pick((r) => r.off);
   const warpReduction = 1 - on.eWarp / off.eWarp;
   const cdcReduction = 1 - on.cdc / off.cdc;
   const psnrDelta = on.psnr - off.psnr;
@@ -231,10 +248,11 @@ function averages(results: ClipResult[]) {
     clips: results.length,
     on,
     off,
-    truth: { eWarp: avg((r) => r.truth.eWarp), cdc: avg((r) => r.truth.cdc) },
+    truth: { eWarp: avg((r) => r.truth.eWarp), cdc: avg((r) => r.truth.cdc), cdcAb: avg((r) => r.truth.cdcAb) },
     gray: { cdc: avg((r) => r.gray.cdc), psnr: avg((r) => r.gray.psnr) },
     warpReduction,
     cdcReduction,
+    cdcAbReduction: 1 - on.cdcAb / off.cdcAb,
     psnrDelta,
     temporalMsPerFrame: avg((r) => r.temporalMsPerFrame),
     checks: { warp: warpReduction >= WARP_REDUCTION, cdc: cdcReduction >= CDC_REDUCTION, psnr: Math.abs(psnrDelta) <= PSNR_TOLERANCE },

@@ -371,6 +371,21 @@ describe('metrics', () => {
     expect(different.value).toBeLessThanOrEqual(Math.LN2);
   });
 
+  it('a*b* CDC ignores luminance changes that RGB CDC counts, and sees chroma flicker', () => {
+    const rgb = new CdcAccumulator({ width, height });
+    const ab = new CdcAccumulator({ width, height, channels: 'ab' });
+    const flicker = new CdcAccumulator({ width, height, channels: 'ab' });
+    for (let t = 0; t < 6; t++) {
+      const moving = grayToRgb(grayFrame(2 * t));
+      rgb.push(moving);
+      ab.push(moving);
+      flicker.push(grayToRgb(grayFrame(0), t % 2 ? [0.1, 0, -0.1] : [0, 0.05, 0]));
+    }
+    expect(rgb.value).toBeGreaterThan(1e-3);
+    expect(ab.value).toBeLessThan(1e-9);
+    expect(flicker.value).toBeGreaterThan(0.05);
+  });
+
   it('reads interleaved RGB the same as planar', () => {
     const planar = grayToRgb(grayFrame(0), [0.1, 0, -0.1]);
     const interleaved = new Float32Array(3 * size);

@@ -6,6 +6,7 @@
  * 'interleaved' (RGBRGB…). Gray frames are width*height values in [0, 1].
  * Every accumulator keeps at most the last 4 frames (or their histograms).
  */
+import { srgbToLab } from '../color/lab.js';
 import { computeBidirectionalFlow, type FlowOptions } from './flow.js';
 import { assertGridSize, assertLength } from './types.js';
 import { DEFAULT_OCCLUSION, occlusionMask, sampleBilinear, type OcclusionThresholds } from './warp.js';
@@ -168,6 +169,24 @@ export function rgbHistograms(frame: Float32Array, width: number, height: number
   return histograms;
 }
 
+/**
+ * Normalised 256-bin histograms of CIE a* and b* (bin = round(v) + 128, clamped to 0…255), from
+ * sRGB frames: the part of the picture a colorizer decides, without the luminance it keeps.
+ */
+export function abHistograms(frame: Float32Array, width: number, height: number, layout: RgbLayout = 'planar'): Float64Array[] {
+  const size = width * height;
+  const planar = toPlanar(frame, size, layout);
+  const histograms = [new Float64Array(HISTOGRAM_BINS), new Float64Array(HISTOGRAM_BINS)];
+  const bin = (v: number) => Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.round(v) + 128));
+  for (let i = 0; i < size; i++) {
+    const [, a, b] = srgbToLab(planar[i], planar[size + i], planar[2 * size + i]);
+    histograms[0][bin(a)]++;
+    histograms[1][bin(b)]++;
+  }
+  for (const histogram of histograms) for (let b = 0; b < HISTOGRAM_BINS; b++) histogram[b] /= size;
+  return histograms;
+}
+
 /** Jensen–Shannon divergence of two discrete distributions, natural log (as scipy.stats.entropy): 0 … ln 2. */
 export function jensenShannonDivergence(p: Float64Array, q: Float64Array): number {
   assertLength('jensenShannonDivergence q', q, p.length);
@@ -183,6 +202,8 @@ export function jensenShannonDivergence(p: Float64Array, q: Float64Array): numbe
 export interface CdcOptions extends FrameFormat {
   /** Frame distances d; CDC averages over them (default [1, 2, 4], Liu et al.). */
   dilations?: number[];
+  /** Histograms of R, G, B (default, as Liu et al.) or of a*, b* only (chroma, luminance excluded). */
+  channels?: 'rgb' | 'ab';
 }
 
 /**
@@ -211,13 +232,14 @@ export class CdcAccumulator {
   }
 
   push(output: Float32Array): void {
-    const current = rgbHistograms(output, this.options.width, this.options.height, this.layout);
+    const histograms = this.options.channels === 'ab' ? abHistograms : rgbHistograms;
+    const current = histograms(output, this.options.width, this.options.height, this.layout);
     this.dilations.forEach((d, k) => {
       const earlier = this.history[this.history.length - d];
       if (!earlier) return;
       let divergence = 0;
-      for (let c = 0; c < 3; c++) divergence += jensenShannonDivergence(earlier[c], current[c]);
-      this.sums[k] += divergence / 3;
+      for (let c = 0; c < current.length; c++) divergence += jensenShannonDivergence(earlier[c], current[c]);
+      this.sums[k] += divergence / current.length;
       this.counts[k]++;
     });
     this.history.push(current);
