@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -24,7 +24,7 @@ export async function openSessions(files: string[], request: DeviceRequest): Pro
   // Failures are reported in our own words; onnxruntime's native log would only repeat them.
   ort.env.logLevel = 'fatal';
   for (const device of candidates) {
-    const missing = missingRuntime(device);
+    const missing = missingRuntime(device) ?? (request === 'auto' ? missingGpuForAuto(device) : undefined);
     if (missing) {
       failures.push(`${device}: ${missing}`);
       continue;
@@ -63,6 +63,24 @@ function missingRuntime(device: Device): string | undefined {
   return undefined;
 }
 
+/**
+ * `auto` only tries a GPU provider when the machine shows a GPU device node: with a Vulkan loader
+ * but no GPU (a software rasteriser, or drivers for absent hardware) Dawn prints native adapter
+ * warnings before failing. An explicit `--device webgpu` still tries.
+ */
+function missingGpuForAuto(device: Device): string | undefined {
+  if (process.platform !== 'linux' || device === 'cpu') return undefined;
+  const nodes = (dir: string, pattern: RegExp) => {
+    try {
+      return readdirSync(dir).some((name) => pattern.test(name));
+    } catch {
+      return false;
+    }
+  };
+  if (nodes('/dev', /^(nvidia\d+|dxg)$/) || nodes('/dev/dri', /^renderD\d+$/)) return undefined;
+  return 'no GPU device found (/dev/nvidia*, /dev/dri/renderD*)';
+}
+
 function sessionOptions(device: Device): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [device],
@@ -77,6 +95,9 @@ function isModelFileProblem(reason: string): boolean {
 }
 
 function shorten(text: string): string {
-  const cleaned = text.replace(/^.*?\] ?/, '').replace(/\s+/g, ' ').trim();
+  let cleaned = text.replace(/^.*?\] ?/, '').replace(/\s+/g, ' ').trim();
+  // onnxruntime's failed checks read "/onnxruntime_src/…cc:136 <function> <condition> was false. <message>"
+  const check = /^\/\S+:\d+ .* was false\. (.+)$/.exec(cleaned);
+  if (check) cleaned = check[1];
   return cleaned.length > 200 ? `${cleaned.slice(0, 197)}...` : cleaned;
 }
