@@ -35,6 +35,8 @@ def parse():
     p.add_argument('--head', choices=['class', 'reg'], default='class')
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--crop', type=int, default=64)
+    p.add_argument('--store-short', type=int, default=None,
+                   help='decode training images with their short side capped at this (default: data.STORE_SHORT)')
     p.add_argument('--global-size', type=int, default=64)
     p.add_argument('--lr', type=float, default=5e-4)
     p.add_argument('--warmup', type=int, default=200)
@@ -42,6 +44,10 @@ def parse():
                    help='wall-clock budget for this invocation: the cosine schedule follows elapsed time '
                         'instead of steps, and training stops (with a checkpoint) when it is spent')
     p.add_argument('--lam', type=float, default=0.5, help='class-rebalancing mix with uniform')
+    p.add_argument('--reg-rebalance', type=float, default=None, metavar='LAM',
+                   help='regression head: weight each output pixel\'s squared error by the ECCV16 '
+                        'class-rebalancing weight of its nearest a*b* bin (mix LAM with uniform); '
+                        'off by default')
     p.add_argument('--T', type=float, default=1.0, help='annealed-mean temperature for validation')
     p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     p.add_argument('--resume', action='store_true')
@@ -70,12 +76,18 @@ def bin_counts(batcher, bins, n_batches=20):
     return counts
 
 
-def loss_fn(out, ab, head, bins, weights):
+def loss_fn(out, ab, head, bins, weights, reg_rebalance=False):
     if head == 'class':
         t = soft_encode(ab, bins)
         w = weights.to(out.device)[t.argmax(dim=1)]  # [N,h,w]
         ce = -(t * F.log_softmax(out, dim=1)).sum(dim=1)
         return (w * ce).mean()
+    if reg_rebalance:
+        # rare (saturated) colours weigh more, so the conditional mean the
+        # regression learns is pulled away from gray
+        n, _, h, w_ = ab.shape
+        w = weights.to(out.device)[nearest_bin(ab, bins).view(n, h, w_)]
+        return (w.unsqueeze(1) * (out - ab / 100.0) ** 2).mean()
     return F.mse_loss(out, ab / 100.0)
 
 
@@ -144,8 +156,9 @@ def main():
             with open(args.log_json, 'a') as f:
                 f.write(json.dumps(kv) + '\n')
 
-    images, _ = load_images(args.data, args.shards, args.max_images, 'train', args.seed, log=log)
-    val_imgs, _ = load_images(args.data, args.shards, args.val_images, 'holdout', args.seed, log=log)
+    store = {'store_short': args.store_short} if args.store_short else {}
+    images, _ = load_images(args.data, args.shards, args.max_images, 'train', args.seed, log=log, **store)
+    val_imgs, _ = load_images(args.data, args.shards, args.val_images, 'holdout', args.seed, log=log, **store)
     batcher = Batcher(images, args.crop, args.global_size, args.batch, args.seed)
     val = Batcher(val_imgs, args.crop, args.global_size, args.batch, args.seed, augment=False)
 
@@ -162,7 +175,13 @@ def main():
         model.load_eccv(args.eccv)
         counts = bin_counts(batcher, bins) if args.head == 'class' else torch.ones(bins.shape[0])
         ck = None
-    weights = rebalance_weights(counts, bins, args.lam)
+    if args.head == 'reg' and args.reg_rebalance is not None:
+        if bool((counts == 1).all()):  # regression checkpoints carry no bin statistics
+            counts = bin_counts(batcher, bins)
+        weights = rebalance_weights(counts, bins, args.reg_rebalance)
+        log(f'[train] regression rebalanced, lam={args.reg_rebalance}, max weight {weights.max():.1f}')
+    else:
+        weights = rebalance_weights(counts, bins, args.lam)
     model.to(dev).train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
@@ -188,7 +207,7 @@ def main():
             break
         L, ab, Lg = (t.to(dev) for t in batcher.next())
         out = model(L, Lg)
-        loss = loss_fn(out, ab, args.head, bins, weights)
+        loss = loss_fn(out, ab, args.head, bins, weights, args.reg_rebalance is not None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
