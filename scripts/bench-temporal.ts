@@ -4,17 +4,10 @@
  * Run: npx tsx scripts/bench-temporal.ts [frames]
  */
 import { TemporalSmoother, TemporalWorker } from '../src/temporal/index.js';
+import { mulberry32 as seededRandom } from './lib/random.js';
 
 const frames = Number(process.argv[2] ?? 60);
 const warmup = 10;
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 /** A panning textured scene with per-frame noise in luma and in the predicted a*b*. */
 function makeClip(width: number, height: number, count: number): { luma: Float32Array; ab: Float32Array }[] {
