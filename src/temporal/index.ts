@@ -9,12 +9,15 @@ export {
   type FlowPyramid,
 } from './flow.js';
 export {
+  DEFAULT_MOTION_BOUNDARY,
   DEFAULT_OCCLUSION,
   lumaMismatchMask,
+  motionBoundaryMask,
   occlusionMask,
   sampleBilinear,
   warpedLumaError,
   warpImage,
+  type MotionBoundaryThresholds,
   type OcclusionThresholds,
 } from './warp.js';
 export { TemporalSmoother, type TemporalSmootherOptions } from './smoother.js';

@@ -1,6 +1,6 @@
 import { buildFlowPyramid, DEFAULT_FLOW_OPTIONS, flowBetweenPyramids, type FlowOptions, type FlowPyramid } from './flow.js';
 import { assertGridSize, assertLength } from './types.js';
-import { DEFAULT_OCCLUSION, occlusionMask, warpImage, type OcclusionThresholds } from './warp.js';
+import { DEFAULT_OCCLUSION, motionBoundaryMask, occlusionMask, warpImage, type OcclusionThresholds } from './warp.js';
 
 export interface TemporalSmootherOptions {
   /** 0 = pass-through, 1 = strongest smoothing. */
@@ -25,8 +25,9 @@ interface PreviousFrame {
  * Recursive, flow-guided smoothing of predicted a*b* along a shot:
  *   out_t = (1 - w) · ab_t + w · warp(out_{t-1}, flow t→t-1)
  * with a per-pixel weight w = strength · maxHistoryWeight · confidence. Confidence is 0 where the
- * forward-backward check says the pixel was occluded (or came from outside the frame) and decays
- * with the luma error after warping and with the flow magnitude.
+ * forward-backward check says the pixel was occluded (or came from outside the frame) or where it
+ * lies on a motion boundary of the flow, and decays with the luma error after warping and with the
+ * flow magnitude.
  */
 export class TemporalSmoother {
   readonly width: number;
@@ -81,6 +82,8 @@ export class TemporalSmoother {
     const toPrevious = flowBetweenPyramids(pyramid, previous.pyramid, this.flowOptions);
     const fromPrevious = flowBetweenPyramids(previous.pyramid, pyramid, this.flowOptions);
     const occluded = occlusionMask(toPrevious, fromPrevious, this.occlusion);
+    const boundary = motionBoundaryMask(toPrevious);
+    for (let i = 0; i < size; i++) occluded[i] |= boundary[i];
     const carriedAb = warpImage(previous.smoothedAb, 2, toPrevious);
     const carriedLuma = warpImage(previous.luma, 1, toPrevious);
 
