@@ -27,8 +27,10 @@ function gaussianNoise(random: () => number): number {
   return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
 }
 
+type Texture = (x: number, y: number) => number;
+
 /** A smooth texture with energy at many scales (roughly 1/f, like real images), defined everywhere. */
-function makeTexture(seed: number): (x: number, y: number) => number {
+function makeTexture(seed: number): Texture {
   const random = seededRandom(seed);
   const waves = Array.from({ length: 24 }, (_, k) => {
     const frequency = 0.04 * 1.13 ** k;
@@ -270,22 +272,25 @@ describe('TemporalSmoother', () => {
     expect(out[5 * width + 5]).not.toBe(prediction[5 * width + 5]);
   });
 
+  /** A 20×24 textured object at x = left..left+19, y = 20..43, with a* 60 / b* -30, on a background with a* = b* = 10. */
+  function renderMovingObject(background: Texture, objectTexture: Texture, left: number): { luma: Float32Array; ab: Float32Array } {
+    const luma = new Float32Array(size);
+    const ab = new Float32Array(2 * size);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * width + x;
+        const inside = x >= left && x < left + 20 && y >= 20 && y < 44;
+        luma[i] = inside ? objectTexture(x - left, y) + 20 : background(x, y);
+        ab[i] = inside ? 60 : 10;
+        ab[size + i] = inside ? -30 : 10;
+      }
+    }
+    return { luma, ab };
+  }
+
   it('does not drag an object\'s color onto the background it uncovers', () => {
     const objectTexture = makeTexture(42);
-    const render = (left: number): { luma: Float32Array; ab: Float32Array } => {
-      const luma = new Float32Array(size);
-      const ab = new Float32Array(2 * size);
-      for (let y = 0; y < height; y++) {
-        for (let x = 0; x < width; x++) {
-          const i = y * width + x;
-          const inside = x >= left && x < left + 20 && y >= 20 && y < 44;
-          luma[i] = inside ? objectTexture(x - left, y) + 20 : texture(x, y);
-          ab[i] = inside ? 60 : 10;
-          ab[size + i] = inside ? -30 : 10;
-        }
-      }
-      return { luma, ab };
-    };
+    const render = (left: number) => renderMovingObject(texture, objectTexture, left);
     const smoother = new TemporalSmoother(width, height, { strength: 1 });
     const before = render(30);
     smoother.process(before.luma, before.ab);
@@ -306,23 +311,11 @@ describe('TemporalSmoother', () => {
     for (let seed = 0; seed < 20; seed++) {
       const background = makeTexture(100 + seed);
       const objectTexture = makeTexture(200 + seed);
-      const render = (left: number): { luma: Float32Array; ab: Float32Array } => {
-        const luma = new Float32Array(size);
-        const ab = new Float32Array(2 * size);
-        for (let y = 0; y < height; y++) {
-          for (let x = 0; x < width; x++) {
-            const i = y * width + x;
-            const inside = x >= left && x < left + 20 && y >= 20 && y < 44;
-            luma[i] = inside ? objectTexture(x - left, y) + 20 : background(x, y);
-            ab[i] = inside ? 60 : 10;
-          }
-        }
-        return { luma, ab };
-      };
       const smoother = new TemporalSmoother(width, height, { strength: 1 });
-      const before = render(30);
+      const before = renderMovingObject(background, objectTexture, 30);
       smoother.process(before.luma, before.ab);
-      const out = smoother.process(render(36).luma, render(36).ab);
+      const after = renderMovingObject(background, objectTexture, 36);
+      const out = smoother.process(after.luma, after.ab);
       // The uncovered strip is x = 30..35; x = 35 touches the object and may mix through bilinear sampling.
       for (let y = 22; y < 42; y++) for (let x = 30; x < 35; x++) if (Math.abs(out[y * width + x] - 10) >= 1.5) trailPixels++;
     }
