@@ -12,15 +12,13 @@ import argparse
 import os
 import sys
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from color import rgb_to_lab  # noqa: E402
-from data import Batcher, load_images, make_batch  # noqa: E402
+from data import Batcher, load_images  # noqa: E402
 from metrics import colorfulness_batch, psnr_batch  # noqa: E402
-from train import ECCV, HERE, load_model_from_ckpt  # noqa: E402
+from sanity import large_holdout_images, product_inputs  # noqa: E402
+from train import ECCV, HERE, holdout_predictions, load_model_from_ckpt  # noqa: E402
 
 
 def boost(ab, k, c):
@@ -32,29 +30,15 @@ def boost(ab, k, c):
 
 def predictions(model, args):
     """(L, ab, rgb) triples for the held-out images, predicted as the product would."""
-    S = model.config['global_size']
-    out = []
     if args.holdout_min_side:
-        imgs, _ = load_images(split='holdout', store_short=100000, log=lambda m: None)
-        imgs = [a for a in imgs if min(a.shape[:2]) >= args.holdout_min_side]
-        for a in imgs:
-            rgb = torch.from_numpy(a.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
-            L = (rgb_to_lab(rgb)[:, :1] - 50.0) / 100.0
-            H, W = L.shape[2:]
-            s = args.working_short_side / min(H, W)
-            h, w = max(8, round(H * s / 8) * 8), max(8, round(W * s / 8) * 8)
-            Lw = F.interpolate(L, size=(h, w), mode='bilinear', align_corners=False, antialias=s < 1)
-            Lg = F.interpolate(L, size=(S, S), mode='bilinear', align_corners=False, antialias=True)
+        out = []
+        for rgb in large_holdout_images(args.holdout_min_side):
+            L, Lw, Lg = product_inputs(rgb, args.working_short_side, model.config['global_size'])
             out.append((L, model.local(Lw, model.glob(Lg)) * 100.0, rgb))
-    else:
-        imgs, _ = load_images(split='holdout', log=lambda m: None)
-        val = Batcher(imgs, 64, S, 32, augment=False)
-        for i in range(0, len(imgs), 32):
-            locs, glos = zip(*(val.sample(imgs[j]) for j in range(i, min(i + 32, len(imgs)))))
-            rgb = torch.cat(locs)
-            L, _, Lg = make_batch(rgb, torch.cat(glos))
-            out.append((L, model(L, Lg) * 100.0, rgb))
-    return out
+        return out
+    imgs, _ = load_images(split='holdout', log=lambda m: None)
+    Ls, outs, rgbs = holdout_predictions(model, Batcher(imgs, 64, model.config['global_size'], 32, augment=False))
+    return [(L, o * 100.0, rgb) for L, o, rgb in zip(Ls, outs, rgbs)]
 
 
 def main():

@@ -19,11 +19,30 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, rgb_to_lab  # noqa: E402
+from data import load_images  # noqa: E402
 from metrics import colorfulness_batch, psnr_batch  # noqa: E402
 from model import LocalExport  # noqa: E402
 from train import ECCV, HERE, load_model_from_ckpt  # noqa: E402
 
 EVAL = os.path.normpath(os.path.join(HERE, '..', '..', 'shared', 'datasets', 'eval', 'images'))
+
+
+def large_holdout_images(min_side):
+    """The held-out TRAINING images with a short side >= min_side, full size, as [1,3,H,W] RGB in [0,1]."""
+    imgs, _ = load_images(split='holdout', store_short=100000, log=lambda m: None)
+    return [torch.from_numpy(a.astype(np.float32) / 255.0).permute(2, 0, 1)[None] for a in imgs if min(a.shape[:2]) >= min_side]
+
+
+def product_inputs(rgb, working_short_side, S):
+    """As the pipeline feeds the nets: normalised L at full size, at the working short side
+    (sides multiples of 8) for the local net, and squashed to S x S for the global net."""
+    L = (rgb_to_lab(rgb)[:, :1] - 50.0) / 100.0
+    H, W = L.shape[2:]
+    s = working_short_side / min(H, W)
+    h, w = max(8, round(H * s / 8) * 8), max(8, round(W * s / 8) * 8)
+    Lw = F.interpolate(L, size=(h, w), mode='bilinear', align_corners=False, antialias=s < 1)
+    Lg = F.interpolate(L, size=(S, S), mode='bilinear', align_corners=False, antialias=True)
+    return L, Lw, Lg
 
 
 def main():
@@ -47,10 +66,7 @@ def main():
     print('| set | working short side | T | PSNR (dB) | gray PSNR | colorfulness | truth colorfulness | images |')
     print('| --- | --- | --- | --- | --- | --- | --- | --- |')
     if args.holdout_min_side:
-        from data import load_images
-        imgs, _ = load_images(split='holdout', store_short=100000, log=lambda m: None)
-        imgs = [a for a in imgs if min(a.shape[:2]) >= args.holdout_min_side]
-        groups = [(f'holdout>={args.holdout_min_side}px', [torch.from_numpy(a.astype(np.float32) / 255.0).permute(2, 0, 1)[None] for a in imgs])]
+        groups = [(f'holdout>={args.holdout_min_side}px', large_holdout_images(args.holdout_min_side))]
     else:
         groups = []
         for name in args.sets.split(','):
@@ -63,12 +79,7 @@ def main():
         for wss in [int(v) for v in args.working_short_side.split(',')]:
             res = {T: [] for T in Ts}
             for rgb in rgbs:
-                L = (rgb_to_lab(rgb)[:, :1] - 50.0) / 100.0
-                H, W = L.shape[2:]
-                s = wss / min(H, W)
-                h, w = max(8, round(H * s / 8) * 8), max(8, round(W * s / 8) * 8)
-                Lw = F.interpolate(L, size=(h, w), mode='bilinear', align_corners=False, antialias=s < 1)
-                Lg = F.interpolate(L, size=(S, S), mode='bilinear', align_corners=False, antialias=True)
+                L, Lw, Lg = product_inputs(rgb, wss, S)
                 with torch.no_grad():
                     g = model.glob(Lg)
                     for T in Ts:

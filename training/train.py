@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, rebalance_weights, soft_encode, nearest_bin  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, load_images  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, load_images, make_batch  # noqa: E402
 from model import Colorizer, decode  # noqa: E402
 from metrics import psnr_batch, colorfulness_batch  # noqa: E402
 
@@ -92,21 +92,26 @@ def loss_fn(out, ab, head, bins, weights, reg_rebalance=False):
 
 
 @torch.no_grad()
+def holdout_predictions(model, val):
+    """Raw network outputs on the (non-augmented) holdout crops, in batches of 32: lists of L, output, RGB truth."""
+    Ls, outs, rgbs = [], [], []
+    for i in range(0, len(val.images), 32):
+        locs, glos = zip(*(val.sample(val.images[j]) for j in range(i, min(i + 32, len(val.images)))))
+        rgb = torch.cat(locs)
+        L, _, Lg = make_batch(rgb, torch.cat(glos))
+        outs.append(model(L, Lg))
+        Ls.append(L)
+        rgbs.append(rgb)
+    return Ls, outs, rgbs
+
+
+@torch.no_grad()
 def validate(model, val, head, bins, Ts, gains=(1.0,)):
     """PSNR (RGB, dB) of the colorized holdout crops vs. truth, the gray
     baseline, and colorfulness; ab predicted at 1/4 and upsampled bilinearly."""
     model.eval()
     res = {}
-    Ls, outs, rgbs = [], [], []
-    for i in range(0, len(val.images), 32):
-        idx = list(range(i, min(i + 32, len(val.images))))
-        locs, glos = zip(*(val.sample(val.images[j]) for j in idx))
-        rgb = torch.cat(locs)
-        from data import make_batch
-        L, _, Lg = make_batch(rgb, torch.cat(glos))
-        outs.append(model(L, Lg))
-        Ls.append(L)
-        rgbs.append(rgb)
+    Ls, outs, rgbs = holdout_predictions(model, val)
     for T, gain in [(T, k) for T in (Ts if head == 'class' else [None]) for k in gains]:
         ps, gs, cs, ct = [], [], [], []
         for L, out, rgb in zip(Ls, outs, rgbs):
