@@ -1,6 +1,9 @@
 /**
  * Temporal stability of the product's video path on the eval clips (issue #6).
- * Run: npx tsx scripts/eval-temporal.ts [--model DIR] [--seconds N] [--strength S] [--width PX] [--videos a,b]
+ * Run: npx tsx scripts/eval-temporal.ts [--model DIR] [--seconds N] [--start S] [--strength S] [--width PX] [--videos a,b]
+ *
+ * The acceptance figures are those of the first N seconds. --start S measures the N seconds from S instead:
+ * frames disjoint from the acceptance ones, used as a development split to choose settings on.
  *
  * For each clip in ../shared/datasets/eval/videos: a gray version of its first N seconds (default 10;
  * ffmpeg hue=s=0, so Y' is the original's, lossless FFV1) is colorized by colorizeVideo twice —
@@ -8,7 +11,8 @@
  * FFV1 .mkv, so compression does not blur the measurement. The outputs, the gray input and the
  * original are then decoded in lockstep, all area-scaled by ffmpeg to the same analysis size
  * (--width, default 384), and measured: E_warp (flow on the gray input), CDC (d ∈ {1, 2, 4}) on RGB as
- * specified and, reported beside it, on a*b* only, and PSNR against the original; E_warp and CDC of the original itself are given for scale.
+ * specified and, reported beside it, on a*b* only, and PSNR against the original; E_warp and CDC of the original and of the
+ * gray input are given for scale (the gray input's E_warp is the luminance floor that every output shares).
  * Checks (on the clip averages): E_warp reduced ≥ 40%, CDC reduced ≥ 30%, |ΔPSNR| ≤ 0.2 dB.
  * Everything derived goes to .out/temporal/; the summary to .out/eval-temporal.json.
  */
@@ -49,8 +53,11 @@ interface ClipResult {
   on: Measures;
   off: Measures;
   truth: { eWarp: number; cdc: number; cdcAb: number };
-  gray: { cdc: number; psnr: number };
+  /** E_warp of the gray input: the luminance part every output shares, which no chroma can remove. */
+  gray: { eWarp: number; cdc: number; psnr: number };
   warpReduction: number;
+  /** Share of the chroma-caused warping error (E_warp above the gray input's) that the stage removes. */
+  chromaWarpReduction: number;
   cdcReduction: number;
   cdcAbReduction: number;
   psnrDelta: number;
@@ -64,6 +71,7 @@ async function main(): Promise<void> {
     options: {
       model: { type: 'string' },
       seconds: { type: 'string', default: '10' },
+      start: { type: 'string', default: '0' },
       strength: { type: 'string' },
       width: { type: 'string', default: '384' },
       videos: { type: 'string' },
@@ -71,6 +79,8 @@ async function main(): Promise<void> {
   });
   const seconds = Number(values.seconds);
   if (!(seconds > 0)) throw new ScriptError(`--seconds must be a positive number, got "${values.seconds}"`);
+  const start = Number(values.start);
+  if (!(start >= 0)) throw new ScriptError(`--start must be a number ≥ 0, got "${values.start}"`);
   const strength = values.strength === undefined ? undefined : Number(values.strength);
   if (strength !== undefined && !(strength > 0)) throw new ScriptError(`--strength must be a positive number, got "${values.strength}"`);
   const maxWidth = Number(values.width);
@@ -87,11 +97,11 @@ async function main(): Promise<void> {
   const workDir = join(OUT_DIR, 'temporal');
   await mkdir(workDir, { recursive: true });
   const colorizer = await Colorizer.load(values.model ?? defaultModelPath(), 'cpu');
-  console.log(`model ${colorizer.config.name} (${colorizer.config.dir}); first ${seconds} s of ${videos.length} clips; temporal strength ${strength ?? 'default'}`);
+  console.log(`model ${colorizer.config.name} (${colorizer.config.dir}); ${seconds} s from ${start} s of ${videos.length} clips; temporal strength ${strength ?? 'default'}`);
   const results: ClipResult[] = [];
   try {
     for (const video of videos) {
-      const result = await evaluateClip(join(videoDir, video), workDir, colorizer, seconds, strength, maxWidth);
+      const result = await evaluateClip(join(videoDir, video), workDir, colorizer, { start, seconds }, strength, maxWidth);
       results.push(result);
       printClip(result);
     }
@@ -113,7 +123,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `\ntruth (original color) E_warp ${sci(average.truth.eWarp)}, CDC ${sci(average.truth.cdc)}, CDC on a*b* ${sci(average.truth.cdcAb)}; ` +
-      `gray input CDC ${sci(average.gray.cdc)}, PSNR ${fixed(average.gray.psnr, 3)} dB; ` +
+      `gray input E_warp ${sci(average.gray.eWarp)}, CDC ${sci(average.gray.cdc)}, PSNR ${fixed(average.gray.psnr, 3)} dB; ` +
+      `E_warp above the gray input's (chroma part) ${change(average.off.eWarp - average.gray.eWarp, average.on.eWarp - average.gray.eWarp)}; ` +
       `temporal stage ${fixed(average.temporalMsPerFrame, 2)} ms/frame`,
   );
   const pass = average.checks.warp && average.checks.cdc && average.checks.psnr;
@@ -123,6 +134,7 @@ async function main(): Promise<void> {
     json,
     toJson({
       model: { name: colorizer.config.name, dir: colorizer.config.dir },
+      start,
       seconds,
       strength: strength ?? 'default',
       analysisMaxWidth: maxWidth,
@@ -138,7 +150,7 @@ async function evaluateClip(
   original: string,
   workDir: string,
   colorizer: Colorizer,
-  seconds: number,
+  span: { start: number; seconds: number },
   strength: number | undefined,
   maxWidth: number,
 ): Promise<ClipResult> {
@@ -149,7 +161,12 @@ async function evaluateClip(
   process.stderr.write(`${name}: gray version\n`);
   const source = await probeVideo(original);
   // hue=s=0 leaves Y' bit-identical and sets Cb = Cr = 128: the picture a B&W film would hold.
-  await runFfmpeg(['-y', '-i', original, '-t', String(seconds), '-map', '0:v:0', '-an', '-sn', '-dn', '-vf', 'hue=s=0', '-c:v', 'ffv1', ...colorTagArgs(source.colorTags), gray]);
+  const input = ['-y', ...(span.start > 0 ? ['-ss', String(span.start)] : []), '-i', original, '-t', String(span.seconds), '-map', '0:v:0', '-an', '-sn', '-dn'];
+  const tags = colorTagArgs(source.colorTags);
+  await runFfmpeg([...input, '-vf', 'hue=s=0', '-c:v', 'ffv1', ...tags, gray]);
+  // Off the start, the truth is cut the same way (lossless) so that its frames line up with the gray version's.
+  const truth = span.start > 0 ? join(workDir, `${name}.truth.mkv`) : original;
+  if (span.start > 0) await runFfmpeg([...input, '-c:v', 'ffv1', ...tags, truth]);
   const render = (output: string, temporalStrength: number | undefined) => {
     process.stderr.write(`${name}: colorize, temporal ${temporalStrength === 0 ? 'off' : 'on'}\n`);
     return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength });
@@ -163,8 +180,8 @@ async function evaluateClip(
   process.stderr.write(`${name}: measuring ${frames} frames at ${size.width}x${size.height}\n`);
 
   // Order: gray input, temporal on, temporal off, original color.
-  const readers = [gray, on, off, original].map((path) => readAnalysisFrames(path, size, frames));
-  const warp = new SharedFlowWarpError(size.width, size.height, 3);
+  const readers = [gray, on, off, truth].map((path) => readAnalysisFrames(path, size, frames));
+  const warp = new SharedFlowWarpError(size.width, size.height, 4);
   const format = { width: size.width, height: size.height };
   const cdc = { on: new CdcAccumulator(format), off: new CdcAccumulator(format), truth: new CdcAccumulator(format), gray: new CdcAccumulator(format) };
   const abFormat = { ...format, channels: 'ab' as const };
@@ -172,7 +189,7 @@ async function evaluateClip(
   const psnr = { on: new PsnrAccumulator(), off: new PsnrAccumulator(), gray: new PsnrAccumulator() };
   let measured = 0;
   for await (const [g, o, f, t] of lockstep(readers)) {
-    warp.push(g.gray, [o.rgb, f.rgb, t.rgb]);
+    warp.push(g.gray, [o.rgb, f.rgb, t.rgb, g.rgb]);
     cdc.on.push(o.rgb);
     cdc.off.push(f.rgb);
     cdc.truth.push(t.rgb);
@@ -188,7 +205,7 @@ async function evaluateClip(
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
   if (measured !== frames) throw new Error(`${name}: measured ${measured} of ${frames} frames`);
-  const [warpOn, warpOff, warpTruth] = warp.values;
+  const [warpOn, warpOff, warpTruth, warpGray] = warp.values;
   const onMeasures = { eWarp: warpOn, cdc: cdc.on.value, cdcAb: cdcAb.on.value, psnr: psnr.on.mean };
   const offMeasures = { eWarp: warpOff, cdc: cdc.off.value, cdcAb: cdcAb.off.value, psnr: psnr.off.mean };
   const warpReduction = 1 - warpOn / warpOff;
@@ -203,8 +220,9 @@ async function evaluateClip(
     on: onMeasures,
     off: offMeasures,
     truth: { eWarp: warpTruth, cdc: cdc.truth.value, cdcAb: cdcAb.truth.value },
-    gray: { cdc: cdc.gray.value, psnr: psnr.gray.mean },
+    gray: { eWarp: warpGray, cdc: cdc.gray.value, psnr: psnr.gray.mean },
     warpReduction,
+    chromaWarpReduction: 1 - (warpOn - warpGray) / (warpOff - warpGray),
     cdcReduction,
     cdcAbReduction: 1 - onMeasures.cdcAb / offMeasures.cdcAb,
     psnrDelta,
@@ -223,7 +241,7 @@ function printClip(r: ClipResult): void {
         ['temporal off', sci(r.off.eWarp), sci(r.off.cdc), sci(r.off.cdcAb), fixed(r.off.psnr, 3)],
         ['temporal on', sci(r.on.eWarp), sci(r.on.cdc), sci(r.on.cdcAb), fixed(r.on.psnr, 3)],
         ['change on vs off', `${change(r.off.eWarp, r.on.eWarp)} ${verdict(r.checks.warp)}`, `${change(r.off.cdc, r.on.cdc)} ${verdict(r.checks.cdc)}`, change(r.off.cdcAb, r.on.cdcAb), `${signed(r.psnrDelta, 3)} ${verdict(r.checks.psnr)}`],
-        ['gray input', '', sci(r.gray.cdc), '', fixed(r.gray.psnr, 3)],
+        ['gray input', sci(r.gray.eWarp), sci(r.gray.cdc), '', fixed(r.gray.psnr, 3)],
         ['original color (truth)', sci(r.truth.eWarp), sci(r.truth.cdc), sci(r.truth.cdcAb), ''],
       ],
     ),
@@ -249,8 +267,9 @@ function averages(results: ClipResult[]) {
     on,
     off,
     truth: { eWarp: avg((r) => r.truth.eWarp), cdc: avg((r) => r.truth.cdc), cdcAb: avg((r) => r.truth.cdcAb) },
-    gray: { cdc: avg((r) => r.gray.cdc), psnr: avg((r) => r.gray.psnr) },
+    gray: { eWarp: avg((r) => r.gray.eWarp), cdc: avg((r) => r.gray.cdc), psnr: avg((r) => r.gray.psnr) },
     warpReduction,
+    chromaWarpReduction: 1 - (on.eWarp - avg((r) => r.gray.eWarp)) / (off.eWarp - avg((r) => r.gray.eWarp)),
     cdcReduction,
     cdcAbReduction: 1 - on.cdcAb / off.cdcAb,
     psnrDelta,

@@ -1,4 +1,5 @@
 import { computeBidirectionalFlow, type FlowOptions } from '../../src/temporal/flow.js';
+import { METRIC_FLOW_OPTIONS } from '../../src/temporal/metrics.js';
 import { DEFAULT_OCCLUSION, occlusionMask, sampleBilinear, type OcclusionThresholds } from '../../src/temporal/warp.js';
 
 /**
@@ -16,7 +17,7 @@ export class SharedFlowWarpError {
     private readonly width: number,
     private readonly height: number,
     private readonly videos: number,
-    private readonly flow: Partial<FlowOptions> = {},
+    private readonly flow: Partial<FlowOptions> = METRIC_FLOW_OPTIONS,
     private readonly occlusion: OcclusionThresholds = DEFAULT_OCCLUSION,
   ) {
     this.sums = new Array<number>(videos).fill(0);

@@ -76,6 +76,20 @@ export class PsnrAccumulator {
   }
 }
 
+/**
+ * The flow E_warp measures with, written out rather than taken from DEFAULT_FLOW_OPTIONS: the
+ * yardstick must not move when the pipeline's own flow is changed (it is the pipeline's flow as
+ * first measured).
+ */
+export const METRIC_FLOW_OPTIONS: FlowOptions = Object.freeze({
+  maxLevels: 5,
+  minLevelSize: 8,
+  warpsPerLevel: 3,
+  solverIterations: 5,
+  smoothness: 1,
+  windowPasses: 1,
+});
+
 export interface WarpErrorOptions extends FrameFormat {
   flow?: Partial<FlowOptions>;
   occlusion?: OcclusionThresholds;
@@ -129,7 +143,7 @@ export class WarpErrorAccumulator {
   ): number {
     const { width, height } = this.options;
     const size = this.size;
-    const { forward, backward } = computeBidirectionalFlow(earlier.gray, later.gray, width, height, this.options.flow);
+    const { forward, backward } = computeBidirectionalFlow(earlier.gray, later.gray, width, height, { ...METRIC_FLOW_OPTIONS, ...this.options.flow });
     const occluded = occlusionMask(forward, backward, this.options.occlusion ?? DEFAULT_OCCLUSION);
     let sum = 0;
     let visible = 0;
