@@ -11,6 +11,7 @@ import type { Shot } from '../shots/index.js';
 import { type Chunk, chunkFileName, groupShotsIntoChunks, shotSelection } from './chunks.js';
 import { joinChunks } from './join.js';
 import { verifyChunk, verifyOutput } from './verify.js';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 
 export type RenderSettings = Omit<ColorizeOptions, 'input' | 'output' | 'colorizer' | 'signal' | 'onProgress' | 'shots' | 'start' | 'duration' | 'audio'>;
 
@@ -187,7 +188,7 @@ async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], se
       codec: settings.codec ?? 'h264',
       crf: settings.crf ?? 18,
       preset: settings.preset ?? null,
-      temporalStrength: settings.temporalStrength ?? 0.8,
+      temporalStrength: settings.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH,
       reference: settings.reference ?? null,
       referenceMap: settings.referenceMap ?? null,
       sideBySide: settings.sideBySide ?? false,

@@ -5,6 +5,7 @@ import { UserError } from '../decode/errors.js';
 import { DEVICE_CHOICES, type DeviceRequest } from '../infer/device.js';
 import { VIDEO_CODECS, type VideoCodec } from '../encode/container.js';
 import type { ColorizeOptions } from '../pipeline/colorize-video.js';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 import { integerIn, numberIn, oneOf, parseTime } from './parse.js';
 
 /** Options shared by single renders and batch jobs. */
@@ -17,7 +18,7 @@ export function addRenderOptions(command: Command): Command {
     .addOption(new Option('--codec <codec>', 'output video codec').choices(VIDEO_CODECS).default('h264'))
     .option('--crf <n>', 'quality for h264/h265 (lower is better)', integerIn(0, 51), 18)
     .option('--preset <name>', 'x264/x265 preset', 'medium')
-    .option('--temporal <strength>', 'temporal smoothing strength, 0..1', numberIn(0, 1), 0.8)
+    .option('--temporal <strength>', 'temporal smoothing strength, 0..1', numberIn(0, 1), DEFAULT_TEMPORAL_STRENGTH)
     .option('--no-temporal', 'turn temporal smoothing off')
     .option('--reference <image>', 'take the global colors from this image for every shot')
     .option('--reference-map <json>', 'per-shot reference images: {"12": "a.jpg", ...}')
@@ -49,7 +50,7 @@ export async function renderOptionsFrom(flags: RenderFlags): Promise<Omit<Colori
     codec: flags.codec,
     crf: flags.crf,
     preset: flags.preset,
-    temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? 0.8 : flags.temporal,
+    temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : flags.temporal,
     reference: flags.reference,
     referenceMap: flags.referenceMap ? await readReferenceMap(flags.referenceMap) : undefined,
     sideBySide: flags.sideBySide,

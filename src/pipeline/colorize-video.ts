@@ -11,6 +11,7 @@ import { referenceLightnessView } from '../infer/reference.js';
 import { lumaToLightnessLut } from '../color/luts.js';
 import { ComposePool } from '../color/compose-pool.js';
 import { TemporalWorker } from '../temporal/pool.js';
+import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
 import type { VideoCodec } from '../encode/container.js';
@@ -196,7 +197,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     samplesPerShot: options.samplesPerShot,
     signal: abort.signal,
   });
-  const strength = options.temporalStrength ?? 0.8;
+  const strength = options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH;
   const temporal = strength > 0 ? await TemporalWorker.create(working.gridWidth, working.gridHeight, { strength }) : undefined;
   const writer = new FrameWriter({
     info,

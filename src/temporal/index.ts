@@ -20,7 +20,7 @@ export {
   type MotionBoundaryThresholds,
   type OcclusionThresholds,
 } from './warp.js';
-export { TemporalSmoother, type TemporalSmootherOptions } from './smoother.js';
+export { DEFAULT_TEMPORAL_STRENGTH, TemporalSmoother, type TemporalSmootherOptions } from './smoother.js';
 export { TemporalWorker } from './pool.js';
 export {
   CdcAccumulator,
