@@ -15,8 +15,7 @@
  * E_warp on a*b* (flow on the gray grid, forward-backward occlusion mask, as in scripts/eval-temporal.ts).
  * Each clip is taken as one shot (the three clips have no cuts).
  */
-import { readdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { srgbToLab } from '../src/color/lab.js';
 import { resizeArea } from '../src/color/resample.js';
@@ -29,7 +28,8 @@ import { METRIC_FLOW_OPTIONS } from '../src/temporal/metrics.js';
 import { DEFAULT_TEMPORAL_STRENGTH, TemporalSmoother } from '../src/temporal/smoother.js';
 import { DEFAULT_OCCLUSION, occlusionMask, sampleBilinear } from '../src/temporal/warp.js';
 import { mean } from './lib/image-metrics.js';
-import { ScriptError, datasetDir, runMain } from './lib/paths.js';
+import { evalVideos } from './lib/eval-videos.js';
+import { ScriptError, runMain } from './lib/paths.js';
 import { fixed, markdownTable, sci } from './lib/table.js';
 import { readAnalysisFrames } from './lib/video-frames.js';
 
@@ -58,20 +58,14 @@ async function main(): Promise<void> {
   if (!(seconds > 0) || !(start >= 0)) throw new ScriptError('--seconds must be > 0 and --start ≥ 0');
   const lookaheads = values.lookahead.split(',').map(Number);
   if (lookaheads.some((k) => !Number.isInteger(k) || k < 1)) throw new ScriptError(`--lookahead takes positive integers, got "${values.lookahead}"`);
-  const videoDir = datasetDir('eval', 'videos');
-  let videos = (await readdir(videoDir)).filter((f) => /\.(mp4|mkv|mov|avi)$/i.test(f)).sort();
-  if (values.videos) {
-    const wanted = values.videos.split(',');
-    videos = videos.filter((v) => wanted.includes(basename(v, extname(v))));
-  }
-  if (videos.length === 0) throw new ScriptError(`no videos selected in ${videoDir}`);
+  const videos = await evalVideos(values.videos);
 
   const colorizer = await Colorizer.load(values.model ?? defaultModelPath(), 'cpu');
   const variants = ['off', 'causal', ...lookaheads.map((k) => `window ${k}`), 'two-pass'];
   const rows: Record<string, { rmse: number[]; eWarp: number[] }> = Object.fromEntries(variants.map((v) => [v, { rmse: [], eWarp: [] }]));
   try {
     for (const video of videos) {
-      const clip = await predictClip(join(videoDir, video), colorizer, start, seconds);
+      const clip = await predictClip(video, colorizer, start, seconds);
       const outputs: Record<string, Float32Array[]> = {
         off: clip.predicted,
         causal: causal(clip, clip.predicted.length),

@@ -17,7 +17,7 @@
  * Everything derived goes to .out/temporal/; the summary to .out/eval-temporal.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../src/decode/binaries.js';
@@ -26,7 +26,8 @@ import { Colorizer } from '../src/infer/colorizer.js';
 import { colorizeVideo, type ColorizeResult } from '../src/pipeline/colorize-video.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { CdcAccumulator, PsnrAccumulator } from '../src/temporal/metrics.js';
-import { OUT_DIR, ScriptError, datasetDir, runMain } from './lib/paths.js';
+import { evalVideos } from './lib/eval-videos.js';
+import { OUT_DIR, ScriptError, runMain } from './lib/paths.js';
 import { analysisSize, lockstep, readAnalysisFrames } from './lib/video-frames.js';
 import { SharedFlowWarpError } from './lib/warp-error.js';
 import { change, fixed, markdownTable, sci, toJson, verdict } from './lib/table.js';
@@ -85,15 +86,7 @@ async function main(): Promise<void> {
   if (strength !== undefined && !(strength > 0)) throw new ScriptError(`--strength must be a positive number, got "${values.strength}"`);
   const maxWidth = Number(values.width);
   if (!Number.isInteger(maxWidth) || maxWidth < 16) throw new ScriptError(`--width must be an integer ≥ 16, got "${values.width}"`);
-  const videoDir = datasetDir('eval', 'videos');
-  let videos = (await readdir(videoDir)).filter((f) => /\.(mp4|mkv|mov|avi)$/i.test(f)).sort();
-  if (values.videos) {
-    const wanted = values.videos.split(',').map((v) => v.trim());
-    const unknown = wanted.filter((w) => !videos.some((v) => v === w || basename(v, extname(v)) === w));
-    if (unknown.length > 0) throw new ScriptError(`no eval video named ${unknown.join(', ')} (have ${videos.join(', ')})`);
-    videos = videos.filter((v) => wanted.includes(v) || wanted.includes(basename(v, extname(v))));
-  }
-  if (videos.length === 0) throw new ScriptError(`no videos in ${videoDir}`);
+  const videos = await evalVideos(values.videos);
   const workDir = join(OUT_DIR, 'temporal');
   await mkdir(workDir, { recursive: true });
   const colorizer = await Colorizer.load(values.model ?? defaultModelPath(), 'cpu');
@@ -101,7 +94,7 @@ async function main(): Promise<void> {
   const results: ClipResult[] = [];
   try {
     for (const video of videos) {
-      const result = await evaluateClip(join(videoDir, video), workDir, colorizer, { start, seconds }, strength, maxWidth);
+      const result = await evaluateClip(video, workDir, colorizer, { start, seconds }, strength, maxWidth);
       results.push(result);
       printClip(result);
     }
