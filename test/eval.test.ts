@@ -6,6 +6,7 @@ import { Colorizer } from '../src/infer/colorizer.js';
 import { ChromaComposer } from '../src/color/compose.js';
 import { colorizeImageLightness, labToSrgb8, srgb8ToLightness } from '../src/pipeline/colorize-image.js';
 import { WarpErrorAccumulator } from '../src/temporal/metrics.js';
+import { evalVideos } from '../scripts/lib/eval-videos.js';
 import { colorfulness, psnr8 } from '../scripts/lib/image-metrics.js';
 import { ScriptError, datasetDir } from '../scripts/lib/paths.js';
 import { analysisSize, lockstep, readAnalysisFrames } from '../scripts/lib/video-frames.js';
@@ -189,6 +190,12 @@ describe('temporal evaluation helpers', () => {
     await expect(async () => {
       for await (const _ of readAnalysisFrames(color, size, 50)) void _;
     }).rejects.toThrow(/gave 5 of 50 frames/);
+  });
+
+  it('selects eval clips by name, with or without extension, and names an unknown one', async () => {
+    const picked = await evalVideos('car-detection,bottle-detection.mp4');
+    expect(picked.map((path) => path.split('/').pop())).toEqual(['bottle-detection.mp4', 'car-detection.mp4']);
+    await expect(evalVideos('car-detection,no-such-clip')).rejects.toThrow(/^no eval video named no-such-clip \(have /);
   });
 
   it('names a missing dataset folder in one line', () => {
