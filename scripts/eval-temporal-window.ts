@@ -12,7 +12,7 @@
  *   - two-pass:  causal forward pass averaged with a causal backward pass over the whole clip (the
  *                offline upper bound of any window).
  * Reported: a*b* RMSE against the truth's a*b* on the same grid (lag and trails raise it) and
- * E_warp on a*b* (flow on the gray grid, forward-backward occlusion mask, as in scripts/eval-temporal.ts).
+ * E_warp on a*b* (SharedFlowWarpError, as in scripts/eval-temporal.ts, on the gray grid).
  * Each clip is taken as one shot (the three clips have no cuts).
  */
 import { basename, extname } from 'node:path';
@@ -23,15 +23,13 @@ import { probeVideo } from '../src/decode/probe.js';
 import { Colorizer } from '../src/infer/colorizer.js';
 import { workingGeometry } from '../src/infer/geometry.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
-import { computeBidirectionalFlow } from '../src/temporal/flow.js';
-import { METRIC_FLOW_OPTIONS } from '../src/temporal/metrics.js';
 import { DEFAULT_TEMPORAL_STRENGTH, TemporalSmoother } from '../src/temporal/smoother.js';
-import { DEFAULT_OCCLUSION, occlusionMask, sampleBilinear } from '../src/temporal/warp.js';
 import { mean } from './lib/image-metrics.js';
 import { evalVideos } from './lib/eval-videos.js';
 import { ScriptError, runMain } from './lib/paths.js';
 import { fixed, markdownTable, sci } from './lib/table.js';
 import { readAnalysisFrames } from './lib/video-frames.js';
+import { SharedFlowWarpError } from './lib/warp-error.js';
 
 interface Clip {
   name: string;
@@ -66,23 +64,26 @@ async function main(): Promise<void> {
   try {
     for (const video of videos) {
       const clip = await predictClip(video, colorizer, start, seconds);
+      const forward = causal(clip);
       const outputs: Record<string, Float32Array[]> = {
         off: clip.predicted,
-        causal: causal(clip, clip.predicted.length),
-        ...Object.fromEntries(lookaheads.map((k) => [`window ${k}`, withLookahead(clip, k)])),
-        'two-pass': twoPass(clip),
+        causal: forward,
+        ...Object.fromEntries(lookaheads.map((k) => [`window ${k}`, withLookahead(clip, forward, k)])),
+        'two-pass': twoPass(clip, forward),
       };
-      const flows = clipFlows(clip);
+      // One flow per frame pair for every variant and the truth (the last video).
+      const warp = new SharedFlowWarpError(clip.gridWidth, clip.gridHeight, variants.length + 1, 2);
+      clip.luma.forEach((luma, t) => warp.push(luma, [...variants.map((v) => outputs[v][t]), clip.truth[t]]));
+      const eWarps = warp.values;
       console.log(`\n## ${clip.name} (${clip.predicted.length} frames, a*b* grid ${clip.gridWidth}x${clip.gridHeight})\n`);
       const table: string[][] = [];
-      for (const variant of variants) {
+      variants.forEach((variant, v) => {
         const rmse = abRmse(outputs[variant], clip.truth);
-        const eWarp = abWarpError(outputs[variant], flows, clip);
         rows[variant].rmse.push(rmse);
-        rows[variant].eWarp.push(eWarp);
-        table.push([variant, fixed(rmse, 3), sci(eWarp)]);
-      }
-      table.push(['truth', '', sci(abWarpError(clip.truth, flows, clip))]);
+        rows[variant].eWarp.push(eWarps[v]);
+        table.push([variant, fixed(rmse, 3), sci(eWarps[v])]);
+      });
+      table.push(['truth', '', sci(eWarps[variants.length])]);
       console.log(markdownTable(['a*b*', 'RMSE vs truth', 'E_warp on a*b*'], table));
     }
   } finally {
@@ -131,9 +132,9 @@ async function predictClip(path: string, colorizer: Colorizer, start: number, se
   return clip;
 }
 
-function causal(clip: Clip, count: number): Float32Array[] {
+function causal(clip: Clip): Float32Array[] {
   const smoother = new TemporalSmoother(clip.gridWidth, clip.gridHeight, { strength: DEFAULT_TEMPORAL_STRENGTH });
-  return clip.predicted.slice(0, count).map((ab, t) => smoother.process(clip.luma[t], ab));
+  return clip.predicted.map((ab, t) => smoother.process(clip.luma[t], ab));
 }
 
 function backwardFrom(clip: Clip, last: number, first: number): Float32Array {
@@ -149,14 +150,12 @@ function average(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
-function withLookahead(clip: Clip, k: number): Float32Array[] {
-  const forward = causal(clip, clip.predicted.length);
+function withLookahead(clip: Clip, forward: Float32Array[], k: number): Float32Array[] {
   const n = clip.predicted.length;
   return forward.map((f, t) => average(f, backwardFrom(clip, Math.min(n - 1, t + k), t)));
 }
 
-function twoPass(clip: Clip): Float32Array[] {
-  const forward = causal(clip, clip.predicted.length);
+function twoPass(clip: Clip, forward: Float32Array[]): Float32Array[] {
   const smoother = new TemporalSmoother(clip.gridWidth, clip.gridHeight, { strength: DEFAULT_TEMPORAL_STRENGTH });
   const backward: Float32Array[] = [];
   for (let t = clip.predicted.length - 1; t >= 0; t--) backward[t] = smoother.process(clip.luma[t], clip.predicted[t]);
@@ -171,46 +170,6 @@ function abRmse(outputs: Float32Array[], truth: Float32Array[]): number {
     count += ab.length / 2;
   });
   return Math.sqrt(sum / count);
-}
-
-interface PairFlow {
-  dx: Float32Array;
-  dy: Float32Array;
-  occluded: Uint8Array;
-}
-
-/** Flow t → t+1 on the gray grid and its forward-backward occlusion mask, once per clip. */
-function clipFlows(clip: Clip): PairFlow[] {
-  const flows: PairFlow[] = [];
-  for (let t = 0; t + 1 < clip.luma.length; t++) {
-    const { forward, backward } = computeBidirectionalFlow(clip.luma[t], clip.luma[t + 1], clip.gridWidth, clip.gridHeight, METRIC_FLOW_OPTIONS);
-    flows.push({ dx: forward.dx, dy: forward.dy, occluded: occlusionMask(forward, backward, DEFAULT_OCCLUSION) });
-  }
-  return flows;
-}
-
-/** E_warp (Lai et al. 2018) on a*b*: mean over pairs of the visible-pixel mean of ‖ab_t(x) − ab_{t+1}(x + f(x))‖². */
-function abWarpError(outputs: Float32Array[], flows: PairFlow[], clip: Clip): number {
-  const { gridWidth: w, gridHeight: h } = clip;
-  const size = w * h;
-  const pairs = flows.map((flow, t) => {
-    let sum = 0;
-    let visible = 0;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = y * w + x;
-        if (flow.occluded[i]) continue;
-        const sx = x + flow.dx[i];
-        const sy = y + flow.dy[i];
-        const da = outputs[t][i] - sampleBilinear(outputs[t + 1], 0, w, h, sx, sy);
-        const db = outputs[t][size + i] - sampleBilinear(outputs[t + 1], size, w, h, sx, sy);
-        sum += da * da + db * db;
-        visible++;
-      }
-    }
-    return visible > 0 ? sum / visible : 0;
-  });
-  return mean(pairs);
 }
 
 runMain(main);

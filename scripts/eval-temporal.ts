@@ -252,6 +252,7 @@ function averages(results: ClipResult[]) {
   });
   const on = pick((r) => r.on);
   const off = pick((r) => r.off);
+  const grayEWarp = avg((r) => r.gray.eWarp);
   const warpReduction = 1 - on.eWarp / off.eWarp;
   const cdcReduction = 1 - on.cdc / off.cdc;
   const psnrDelta = on.psnr - off.psnr;
@@ -260,9 +261,9 @@ function averages(results: ClipResult[]) {
     on,
     off,
     truth: { eWarp: avg((r) => r.truth.eWarp), cdc: avg((r) => r.truth.cdc), cdcAb: avg((r) => r.truth.cdcAb) },
-    gray: { eWarp: avg((r) => r.gray.eWarp), cdc: avg((r) => r.gray.cdc), psnr: avg((r) => r.gray.psnr) },
+    gray: { eWarp: grayEWarp, cdc: avg((r) => r.gray.cdc), psnr: avg((r) => r.gray.psnr) },
     warpReduction,
-    chromaWarpReduction: 1 - (on.eWarp - avg((r) => r.gray.eWarp)) / (off.eWarp - avg((r) => r.gray.eWarp)),
+    chromaWarpReduction: 1 - (on.eWarp - grayEWarp) / (off.eWarp - grayEWarp),
     cdcReduction,
     cdcAbReduction: 1 - on.cdcAb / off.cdcAb,
     psnrDelta,

@@ -17,6 +17,8 @@ export class SharedFlowWarpError {
     private readonly width: number,
     private readonly height: number,
     private readonly videos: number,
+    /** Planes per output frame: 3 for RGB, 2 for a*b*. */
+    private readonly channels = 3,
     private readonly flow: Partial<FlowOptions> = METRIC_FLOW_OPTIONS,
     private readonly occlusion: OcclusionThresholds = DEFAULT_OCCLUSION,
   ) {
@@ -26,7 +28,7 @@ export class SharedFlowWarpError {
   push(gray: Float32Array, outputs: Float32Array[]): void {
     const size = this.width * this.height;
     if (gray.length !== size) throw new RangeError(`gray frame has ${gray.length} values, expected ${size}`);
-    if (outputs.length !== this.videos || outputs.some((o) => o.length !== 3 * size)) throw new RangeError('outputs do not match the video count or frame size');
+    if (outputs.length !== this.videos || outputs.some((o) => o.length !== this.channels * size)) throw new RangeError('outputs do not match the video count or frame size');
     const current = { gray, outputs };
     const earlier = this.previous;
     this.previous = current;
@@ -45,7 +47,7 @@ export class SharedFlowWarpError {
         for (let v = 0; v < this.videos; v++) {
           const a = earlier.outputs[v];
           const b = outputs[v];
-          for (let c = 0; c < 3; c++) {
+          for (let c = 0; c < this.channels; c++) {
             const d = a[c * size + i] - sampleBilinear(b, c * size, width, height, sx, sy);
             sums[v] += d * d;
           }
