@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { ffprobePath } from './binaries.js';
 import { UserError } from './errors.js';
+import { type ChromaLayout, type SourceSamples, sourceSamples } from './pixel-format.js';
 
-export type ChromaLayout = 'yuv420p' | 'yuv422p' | 'yuv444p';
+export type { ChromaLayout } from './pixel-format.js';
 
 export interface StreamInfo {
   index: number;
@@ -26,8 +27,14 @@ export interface VideoInfo {
   /** Exact when the container says so, else counted from packets. */
   frameCount: number;
   pixelFormat: string;
-  /** The planar 8-bit layout frames are decoded to (the source's own where it is one). */
+  /** The planar layout frames are decoded to (the source's own where it is one). */
   decodeFormat: ChromaLayout;
+  /** Kind and depth of the source's samples (8 to 16 bits). */
+  samples: SourceSamples;
+  /** Start timecode (hh:mm:ss:ff, or ; for drop frame) of the source, when it has one. */
+  timecode?: string;
+  /** Reel name of the source, when it has one. */
+  reel?: string;
   colorMatrix: 'bt601' | 'bt709';
   colorRange: 'limited' | 'full';
   /** Tags to copy to the output, as ffprobe names them (undefined when the source has none). */
@@ -62,7 +69,18 @@ interface FfprobeStream {
 
 interface FfprobeOutput {
   streams?: FfprobeStream[];
-  format?: { duration?: string; format_name?: string };
+  format?: { duration?: string; format_name?: string; tags?: Record<string, string> };
+}
+
+/** A tag from the video stream, the format, or any other stream (MOV keeps timecode and reel on its tmcd track). */
+function findTag(json: FfprobeOutput, name: string): string | undefined {
+  const streams = json.streams ?? [];
+  const ordered = [...streams.filter((s) => s.codec_type === 'video'), ...streams.filter((s) => s.codec_type !== 'video')];
+  for (const tags of [ordered[0]?.tags, json.format?.tags, ...ordered.slice(1).map((s) => s.tags)]) {
+    const value = tags?.[name] ?? tags?.[name.toUpperCase()];
+    if (value) return value;
+  }
+  return undefined;
 }
 
 /** Reads everything the pipeline needs to know about a video file, or throws a UserError. */
@@ -85,8 +103,12 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const height = video.height ?? 0;
   if (width <= 0 || height <= 0) throw new UserError(`video stream of ${path} has no frame size`);
   const pixelFormat = video.pix_fmt ?? 'unknown';
+  const samples = sourceSamples(pixelFormat);
   const fullRangeFormat = pixelFormat.startsWith('yuvj');
-  const colorRange = video.color_range === 'pc' || fullRangeFormat ? 'full' : 'limited';
+  // RGB is converted to limited-range Y'CbCr (see decodeFilter); gray samples are full range unless tagged otherwise.
+  const colorRange =
+    samples.kind === 'rgb' ? 'limited' : video.color_range === 'pc' || fullRangeFormat || (samples.kind === 'gray' && video.color_range !== 'tv') ? 'full' : 'limited';
+  const colorMatrix = matrixFor(samples.kind === 'rgb' ? undefined : video.color_space, height);
   return {
     path,
     width,
@@ -99,14 +121,17 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     durationSeconds,
     frameCount,
     pixelFormat,
-    decodeFormat: decodeLayoutFor(pixelFormat),
-    colorMatrix: matrixFor(video.color_space, height),
+    decodeFormat: samples.bits > 8 ? samples.layout : decodeLayoutFor(pixelFormat),
+    samples,
+    timecode: findTag(json, 'timecode'),
+    reel: findTag(json, 'reel_name'),
+    colorMatrix,
     colorRange,
     colorTags: {
       primaries: known(video.color_primaries),
       transfer: known(video.color_transfer),
-      space: known(video.color_space),
-      range: known(video.color_range),
+      space: samples.kind === 'rgb' ? (colorMatrix === 'bt709' ? 'bt709' : 'smpte170m') : known(video.color_space),
+      range: samples.kind === 'rgb' ? 'tv' : samples.kind === 'gray' ? (colorRange === 'full' ? 'pc' : 'tv') : known(video.color_range),
     },
     videoStreamIndex: video.index,
     audioStreams: streamsOf(json, 'audio'),

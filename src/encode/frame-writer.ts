@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
-import type { FrameGeometry } from '../decode/frame.js';
+import { type FrameGeometry, type Samples, planeBytes } from '../decode/frame.js';
 import type { VideoInfo } from '../decode/probe.js';
 import { ffmpegCommand, ffmpegFailureReason } from '../decode/ffmpeg-command.js';
 import { UserError } from '../decode/errors.js';
@@ -49,8 +49,8 @@ export class FrameWriter {
     this.command = ffmpegCommand()
       .input(this.source)
       .inputFormat('rawvideo')
-      .inputOptions(['-pix_fmt', geometry.layout, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
-    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout), ...videoMetadataArgs(info, geometry.width / info.width)];
+      .inputOptions(['-pix_fmt', geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout, geometry.bits), ...videoMetadataArgs(info, geometry.width / info.width)];
     const includeAudio = options.includeAudio !== false && (info.audioStreams.length > 0 || info.subtitleStreams.length > 0);
     if (includeAudio) {
       const segments = options.segments ?? [];
@@ -80,10 +80,10 @@ export class FrameWriter {
   }
 
   /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
-  async write(y: Uint8Array, cb: Uint8Array, cr: Uint8Array): Promise<void> {
+  async write(y: Samples, cb: Samples, cr: Samples): Promise<void> {
     if (this.failure) throw this.failure;
     for (const plane of [y, cb, cr]) {
-      if (!this.source.write(plane)) {
+      if (!this.source.write(planeBytes(plane))) {
         await Promise.race([once(this.source, 'drain'), this.done]);
         if (this.failure) throw this.failure;
       }
