@@ -106,3 +106,70 @@ describe('high bit depth', () => {
     expect(await videoFacts(h264)).toMatchObject({ codecName: 'h264', pixelFormat: 'yuv420p' });
   });
 });
+
+/** Flips bits in the middle of the packet of frame `frame` (ffprobe gives its position), as a scratch or a bad sector would. */
+async function damagePacket(path: string, frame: number, out: string): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const { ffprobePath } = await import('../src/decode/binaries.js');
+  const csv = await new Promise<string>((resolve, reject) =>
+    execFile(ffprobePath(), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=size,pos', '-of', 'csv=p=0', path], (e, stdout) => (e ? reject(e) : resolve(stdout))),
+  );
+  const [size, pos] = csv.trim().split('\n')[frame].split(',').map(Number);
+  const bytes = await readFile(path);
+  for (let i = pos + Math.floor(size / 4); i < pos + Math.floor((3 * size) / 4); i++) bytes[i] ^= 0x5a;
+  await writeFile(out, bytes);
+}
+
+describe('damaged reels', () => {
+  let reel: string;
+  let damaged: string;
+  beforeAll(async () => {
+    reel = await source('reel.mkv', ['-c:v', 'ffv1', '-level', '3', '-slicecrc', '1', '-pix_fmt', 'yuv420p10le'], 24, 10);
+    damaged = join(dir, 'reel-damaged.mkv');
+    await damagePacket(reel, 150, damaged);
+  });
+
+  it('stops at the first damaged frame with one line naming its number and time, leaving no output', async () => {
+    const output = join(dir, 'reel-damaged.out.mkv');
+    const { code, stderr } = await colorize([damaged, '-o', output]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/reel-damaged\.mkv is damaged at frame 150 \(0:00:06\.250\): .*--conceal/)]);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).filter((f) => f.startsWith('reel-damaged.out') || f.includes('.partial-'))).toEqual([]);
+  });
+
+  it('--conceal completes with the film frame count and reports the damaged range', async () => {
+    const output = join(dir, 'reel-concealed.mkv');
+    const { code, stderr, summary } = await colorize([damaged, '--conceal', '-o', output]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/warning: .*damaged frames rendered with the decoder's concealment \(frames 150/);
+    const ranges = summary.damagedFrames as Array<{ firstFrame: number; lastFrame: number; startTime: number }>;
+    expect(ranges.length).toBeGreaterThanOrEqual(1);
+    expect(ranges[0]).toMatchObject({ firstFrame: 150, startTime: 6.25 });
+    expect(ranges[ranges.length - 1].lastFrame).toBeLessThan(240);
+    expect((await videoFacts(output)).frames).toBe(240);
+    // Frames before the damage are untouched.
+    const inLuma = (await lumaSamples(reel)).samples;
+    const outLuma = (await lumaSamples(output)).samples;
+    expectSameLuma(inLuma.subarray(0, 150 * 64 * 48), outLuma.subarray(0, 150 * 64 * 48));
+  });
+
+  it('a half-copied file is reported as truncated at its last readable frame, before any work', async () => {
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const bytes = await readFile(reel);
+    const half = join(dir, 'reel-half.mkv');
+    await writeFile(half, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const { code, stderr } = await colorize([half, '-o', join(dir, 'half.out.mkv')]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/reel-half\.mkv is truncated: 240 frames promised, the last readable one is frame \d+ \(0:00:0\d\.\d{3}\)/)]);
+
+    const mp4 = await source('reel.mp4', ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'], 24, 4);
+    const mp4Bytes = await readFile(mp4);
+    const halfMp4 = join(dir, 'reel-half.mp4');
+    await writeFile(halfMp4, mp4Bytes.subarray(0, Math.floor(mp4Bytes.length * 0.5)));
+    const second = await colorize([halfMp4, '-o', join(dir, 'half.out.mp4')]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/reel-half\.mp4 is truncated: 96 frames promised, the last readable one is frame \d+/);
+  });
+});

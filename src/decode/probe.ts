@@ -90,13 +90,15 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const video = (json.streams ?? []).find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video) throw new UserError(`no video stream in ${path}`);
   let frameCount = parseIntOr(video.nb_frames, 0);
-  if (frameCount <= 0) {
-    const counted = await runFfprobe(path, ['-count_packets', '-select_streams', String(video.index)]);
-    frameCount = parseIntOr(counted.streams?.[0]?.nb_read_packets, 0);
+  const counted = frameCount <= 0;
+  if (counted) {
+    const packets = await runFfprobe(path, ['-count_packets', '-select_streams', String(video.index)]);
+    frameCount = parseIntOr(packets.streams?.[0]?.nb_read_packets, 0);
   }
   if (frameCount <= 0) throw new UserError(`no video frames in ${path}`);
   const fpsRational = pickFrameRate(video);
   const fps = rationalToNumber(fpsRational);
+  await assertComplete(path, json, video, frameCount, fps, counted);
   const avg = rationalToNumber(video.avg_frame_rate ?? '0/0');
   const durationSeconds = parseFloatOr(video.duration, parseFloatOr(json.format?.duration, frameCount / fps));
   const width = video.width ?? 0;
@@ -140,6 +142,52 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   };
 }
 
+/**
+ * A half-copied file is refused up front, naming its last readable frame: Matroska's header says
+ * how long the video is while its packets stop early; an MP4/MOV index points past the end of the file.
+ */
+async function assertComplete(path: string, json: FfprobeOutput, video: FfprobeStream, frameCount: number, fps: number, counted: boolean): Promise<void> {
+  let promised: number | undefined;
+  let readable = frameCount;
+  if (counted) {
+    const tagged = video.tags?.DURATION ?? video.tags?.duration;
+    const seconds = tagged ? parseClock(tagged) : (json.streams ?? []).length === 1 ? parseFloatOr(json.format?.duration, NaN) : NaN;
+    if (Number.isFinite(seconds)) promised = Math.round(seconds * fps);
+  } else if (/mov|mp4/.test(json.format?.format_name ?? '')) {
+    const size = (await stat(path)).size;
+    const packets = await runFfprobeText(path, ['-select_streams', String(video.index), '-show_entries', 'packet=size,pos', '-of', 'csv=p=0']);
+    let inside = 0;
+    for (const line of packets.split('\n')) {
+      const [bytes, pos] = line.split(',').map(Number);
+      if (Number.isFinite(pos) && Number.isFinite(bytes) && pos + bytes <= size) inside++;
+    }
+    promised = frameCount;
+    readable = inside;
+  }
+  if (promised !== undefined && promised > readable + Math.max(2, 0.01 * promised)) {
+    const last = readable - 1;
+    throw new UserError(`${path} is truncated: ${promised} frames promised, the last readable one is frame ${last} (${formatClock(Math.max(0, last) / fps)}); the file looks incompletely copied`);
+  }
+}
+
+function parseClock(text: string): number {
+  const parts = text.split(':').map(Number);
+  return parts.some((p) => !Number.isFinite(p)) ? NaN : parts.reduce((total, part) => total * 60 + part, 0);
+}
+
+function formatClock(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  return `${h}:${String(m).padStart(2, '0')}:${((ms % 60_000) / 1000).toFixed(3).padStart(6, '0')}`;
+}
+
+function runFfprobeText(path: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(ffprobePath(), ['-v', 'error', ...args, path], { maxBuffer: 512 * 1024 * 1024 }, (_error, stdout) => resolve(stdout ?? ''));
+  });
+}
+
 async function assertReadableFile(path: string): Promise<void> {
   let info;
   try {
@@ -158,6 +206,10 @@ function runFfprobe(path: string, extra: string[]): Promise<FfprobeOutput> {
     execFile(ffprobePath(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         const detail = firstLine(stderr) || error.message;
+        if (/moov atom not found/.test(stderr)) {
+          reject(new UserError(`${path} is truncated: its index (moov atom) is missing, so no frame is readable; the file looks incompletely copied`));
+          return;
+        }
         reject(new UserError(`not a readable video: ${path} (${detail})`));
         return;
       }
