@@ -173,3 +173,119 @@ describe('damaged reels', () => {
     expect(second.stderr).toMatch(/reel-half\.mp4 is truncated: 96 frames promised, the last readable one is frame \d+/);
   });
 });
+
+/** A numbered image sequence from lavfi: `count` frames starting at `start`, at `pixelFormat`. */
+async function sequence(folder: string, pattern: string, pixelFormat: string, start: number, count = 12, filter = 'hue=s=0'): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  const path = join(dir, folder);
+  await mkdir(path, { recursive: true });
+  await ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=${SIZE}:rate=24,${filter}`, '-frames:v', String(count), '-pix_fmt', pixelFormat, '-start_number', String(start), join(path, pattern)]);
+  return path;
+}
+
+const image2 = (start: number, fps = 24) => ['-f', 'image2', '-framerate', String(fps), '-start_number', String(start)];
+
+describe('image sequences', () => {
+  it('16-bit TIFF folder in: starts at its own first number, 16-bit luma bit-identical in lossless FFV1 at 24 fps', async () => {
+    const folder = await sequence('tiff16', 'scan_%06d.tif', 'gray16le', 1001);
+    const { code, stderr, summary } = await colorize([folder]);
+    expect(code, stderr).toBe(0);
+    const output = join(dir, 'tiff16.color.mkv');
+    expect(summary).toMatchObject({ output, frames: 12, sourceBits: 16, outputBits: 16 });
+    const facts = await videoFacts(output);
+    expect(facts).toMatchObject({ codecName: 'ffv1', frames: 12, frameRate: '24/1' });
+    const inLuma = await lumaSamples(join(folder, 'scan_%06d.tif'), image2(1001));
+    expect(inLuma.frames).toBe(12);
+    expectSameLuma(inLuma.samples, (await lumaSamples(output)).samples);
+  });
+
+  it('10-bit DPX RGB scan in, DPX sequence out: same numbering and count, luma within one code of the scan', async () => {
+    // A scan-like sequence: R, G and B nearly (not exactly) equal.
+    const folder = await sequence('dpx10', 'reel_%07d.dpx', 'gbrp10le', 86400, 12, 'hue=s=0.05');
+    const { mkdir, readdir } = await import('node:fs/promises');
+    const outFolder = join(dir, 'dpx10-out');
+    await mkdir(outFolder);
+    const { code, stderr, summary } = await colorize([join(folder, 'reel_%07d.dpx'), '--fps', '16', '-o', join(outFolder, 'color_%07d.dpx')]);
+    expect(code, stderr).toBe(0);
+    expect(summary).toMatchObject({ frames: 12, sourceBits: 10, outputBits: 10 });
+    const names = (await readdir(outFolder)).sort();
+    expect(names).toHaveLength(12);
+    expect(names[0]).toBe('color_0086400.dpx');
+    expect(names[11]).toBe('color_0086411.dpx');
+
+    // Luma of the scan (BT.601, limited range at 10 bits, computed here from its R'G'B') against a lossless render's Y'.
+    const mkv = join(dir, 'dpx10.mkv');
+    const lossless = await colorize([join(folder, 'reel_%07d.dpx'), '-o', mkv]);
+    expect(lossless.code, lossless.stderr).toBe(0);
+    const rgb = await rawRgb(join(folder, 'reel_%07d.dpx'), image2(86400));
+    const y = (await lumaSamples(mkv)).samples;
+    expect(y.length).toBe(rgb.length / 3);
+    let worst = 0;
+    for (let i = 0; i < y.length; i++) {
+      const [r, g, b] = [rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]];
+      const exact = 64 + (876 * (0.299 * r + 0.587 * g + 0.114 * b)) / 1023;
+      worst = Math.max(worst, Math.abs(y[i] - exact));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it('a gap, frames of different sizes and an unsupported pixel format are one-line errors', async () => {
+    const { rm: remove, copyFile } = await import('node:fs/promises');
+    const gappy = await sequence('gappy', 'f_%04d.png', 'gray16be', 1, 6);
+    await remove(join(gappy, 'f_0004.png'));
+    const gap = await colorize([gappy]);
+    expect(gap.code).toBe(1);
+    expect(gap.stderr.trim().split('\n')).toEqual([expect.stringMatching(/has a gap: frame number 4 is missing$/)]);
+
+    const mixed = await sequence('mixed', 'f_%04d.png', 'rgb48be', 1, 4);
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=32x24', '-frames:v', '1', '-pix_fmt', 'rgb48be', join(dir, 'small.png')]);
+    await copyFile(join(dir, 'small.png'), join(mixed, 'f_0003.png'));
+    const odd = await colorize([join(mixed, 'f_%04d.png')]);
+    expect(odd.code).toBe(1);
+    expect(odd.stderr.trim().split('\n')).toEqual([expect.stringMatching(/f_0003\.png is 32x24, the frames before it are 64x48$/)]);
+
+    const { sourceSamples } = await import('../src/decode/pixel-format.js');
+    expect(() => sourceSamples('grayf32le')).toThrow(/^unsupported pixel format grayf32le: /);
+    expect(sourceSamples('gbrp10le')).toEqual({ kind: 'rgb', bits: 10, layout: 'yuv444p' });
+    expect(sourceSamples('yuv422p12le')).toEqual({ kind: 'yuv', bits: 12, layout: 'yuv422p' });
+  });
+});
+
+describe('frame times', () => {
+  it('16, 18 and 25 fps render with exact frame times and the source duration', async () => {
+    for (const rate of [16, 18, 25]) {
+      const input = await source(`rate${rate}.mkv`, ['-c:v', 'ffv1', '-pix_fmt', 'yuv420p10le'], rate, 1);
+      const output = join(dir, `rate${rate}.out.mkv`);
+      const { code, stderr } = await colorize([input, '-o', output]);
+      expect(code, stderr).toBe(0);
+      const facts = await videoFacts(output);
+      expect(facts.frameRate).toBe(`${rate}/1`);
+      expect(facts.frames).toBe(rate);
+      facts.times.forEach((t, i) => expect(Math.abs(t - i / rate), `frame ${i} at ${rate} fps`).toBeLessThanOrEqual(0.001));
+    }
+  });
+});
+
+/** R'G'B' samples of every frame (interleaved, at 16-bit words, values at the source's depth for gbrp10le). */
+async function rawRgb(path: string, inputArgs: string[]): Promise<Uint16Array> {
+  const { execFile } = await import('node:child_process');
+  const { ffmpegPath } = await import('../src/decode/binaries.js');
+  const out = await new Promise<Buffer>((resolve, reject) =>
+    execFile(ffmpegPath(), ['-v', 'error', ...inputArgs, '-i', path, '-f', 'rawvideo', '-pix_fmt', 'gbrp10le', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 28 }, (e, stdout) =>
+      e ? reject(e) : resolve(stdout),
+    ),
+  );
+  const plane = 64 * 48;
+  const frames = out.length / (6 * plane);
+  const rgb = new Uint16Array(frames * plane * 3);
+  for (let f = 0; f < frames; f++) {
+    const base = f * 6 * plane;
+    for (let i = 0; i < plane; i++) {
+      const g = out.readUInt16LE(base + 2 * i);
+      const b = out.readUInt16LE(base + 2 * (plane + i));
+      const r = out.readUInt16LE(base + 2 * (2 * plane + i));
+      rgb.set([r, g, b], 3 * (f * plane + i));
+    }
+  }
+  return rgb;
+}

@@ -16,6 +16,7 @@ export function addRenderOptions(command: Command): Command {
     .option('--batch-size <n>', 'frames per inference batch', integerIn(1, 256), 4)
     .option('--resolution <px>', 'working short side of the network input (default from model.json)', integerIn(16, 4096))
     .addOption(new Option('--codec <codec>', 'output video codec (default: h264, or lossless ffv1 for sources above 8 bits)').choices(VIDEO_CODECS))
+    .option('--fps <rate>', 'frame rate of an image-sequence input (default 24; 16 or 18 for silent film)', numberIn(1, 300))
     .option('--conceal', 'render through damaged frames with the decoder\'s concealment and report them (default: stop at the first)')
     .option('--crf <n>', 'quality for h264/h265 (lower is better)', integerIn(0, 51), 18)
     .option('--preset <name>', 'x264/x265 preset', 'medium')
@@ -34,6 +35,7 @@ export interface RenderFlags {
   resolution?: number;
   codec?: VideoCodec;
   conceal?: boolean;
+  fps?: number;
   crf: number;
   preset: string;
   temporal: number | boolean;
@@ -51,6 +53,7 @@ export async function renderOptionsFrom(flags: RenderFlags): Promise<Omit<Colori
     resolution: flags.resolution,
     codec: flags.codec,
     conceal: flags.conceal,
+    fps: flags.fps,
     crf: flags.crf,
     preset: flags.preset,
     temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : flags.temporal,

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ffmpegPath } from './binaries.js';
+import { sequenceInputArgs } from './sequence.js';
 import { UserError } from './errors.js';
 import { type Frame, type FrameGeometry, splitPlanes } from './frame.js';
 import { frameChunks } from './frame-chunks.js';
@@ -28,6 +29,12 @@ export interface FrameReaderOptions {
    * samples with no conversion at all); the frames' Cb/Cr are then empty.
    */
   lumaOnly?: boolean;
+  /**
+   * Deep RGB sources: decode planar R'G'B' at the geometry's depth and derive Y' here with the
+   * given coefficients and range, rounded once (within half a code of the exact value); the frames'
+   * Cb/Cr are then empty.
+   */
+  rgbLuma?: { kr: number; kb: number; range: 'limited' | 'full' };
   signal?: AbortSignal;
 }
 
@@ -47,12 +54,19 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'level+info', '-threads', '1'];
   // Half a frame before the first wanted frame, so rounding can neither skip it nor include the one before.
   if (startFrame > 0) args.push('-ss', ((startFrame - 0.5) / fps).toFixed(6));
-  args.push('-noautorotate', ...(options.inputArgs ?? []), '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn');
+  args.push('-noautorotate', ...(options.inputArgs ?? sequenceInputArgs(path)), '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn');
   args.push('-vf', [options.videoFilter, 'showinfo'].filter(Boolean).join(','));
-  const rawFormat = options.lumaOnly ? (geometry.bits > 8 ? `gray${geometry.bits}le` : 'gray') : geometry.pixelFormat;
-  const frameBytes = options.lumaOnly ? geometry.width * geometry.height * (geometry.bits > 8 ? 2 : 1) : geometry.frameBytes;
-  const planes = (buffer: Uint8Array) =>
-    options.lumaOnly ? { y: splitPlanes(buffer, geometry).y.subarray(0, geometry.width * geometry.height), cb: new Uint8Array(0), cr: new Uint8Array(0) } : splitPlanes(buffer, geometry);
+  const lumaSamples = geometry.width * geometry.height;
+  const sampleBytes = geometry.bits > 8 ? 2 : 1;
+  const rgbLuma = options.rgbLuma && geometry.bits > 8 ? options.rgbLuma : undefined;
+  const rawFormat = rgbLuma ? `gbrp${geometry.bits}le` : options.lumaOnly ? (geometry.bits > 8 ? `gray${geometry.bits}le` : 'gray') : geometry.pixelFormat;
+  const frameBytes = rgbLuma ? 3 * lumaSamples * 2 : options.lumaOnly ? lumaSamples * sampleBytes : geometry.frameBytes;
+  const toLuma = rgbLuma ? rgbToLuma(lumaSamples, geometry.bits, rgbLuma) : undefined;
+  const planes = (buffer: Uint8Array) => {
+    if (toLuma) return { y: toLuma(buffer), cb: new Uint16Array(0), cr: new Uint16Array(0) };
+    if (options.lumaOnly) return { y: splitPlanes(buffer, geometry).y.subarray(0, lumaSamples), cb: new Uint8Array(0), cr: new Uint8Array(0) };
+    return splitPlanes(buffer, geometry);
+  };
   args.push('-vsync', 'passthrough', '-pix_fmt', rawFormat, '-frames:v', String(frameCount), '-f', 'rawvideo', 'pipe:1');
 
   const ffmpeg = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -125,4 +139,22 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
     if (ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
     for (const range of monitor.ranges()) options.onDamage?.(range);
   }
+}
+
+/** Planar G, B, R words at `bits` -> Y' words at the same depth (BT.601/709 coefficients, limited or full range). */
+function rgbToLuma(samples: number, bits: number, { kr, kb, range }: { kr: number; kb: number; range: 'limited' | 'full' }): (buffer: Uint8Array) => Uint16Array {
+  const max = (1 << bits) - 1;
+  const step = 1 << (bits - 8);
+  const offset = range === 'full' ? 0 : 16 * step;
+  const scale = (range === 'full' ? max : 219 * step) / max;
+  const kg = 1 - kr - kb;
+  const [wr, wg, wb] = [kr * scale, kg * scale, kb * scale];
+  return (buffer) => {
+    const words = new Uint16Array(buffer.buffer, buffer.byteOffset, 3 * samples);
+    const y = new Uint16Array(samples);
+    for (let i = 0; i < samples; i++) {
+      y[i] = Math.round(offset + wg * words[i] + wb * words[samples + i] + wr * words[2 * samples + i]);
+    }
+    return y;
+  };
 }

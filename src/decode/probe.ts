@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { ffprobePath } from './binaries.js';
 import { UserError } from './errors.js';
 import { type ChromaLayout, type SourceSamples, sourceSamples } from './pixel-format.js';
+import { DEFAULT_SEQUENCE_FPS, type ImageSequence, findSequence, isSequencePattern, sequenceInputArgs } from './sequence.js';
 
 export type { ChromaLayout } from './pixel-format.js';
 
@@ -35,6 +36,8 @@ export interface VideoInfo {
   timecode?: string;
   /** Reel name of the source, when it has one. */
   reel?: string;
+  /** Set when the source is a numbered image sequence (then `path` is its printf pattern). */
+  sequence?: ImageSequence;
   colorMatrix: 'bt601' | 'bt709';
   colorRange: 'limited' | 'full';
   /** Tags to copy to the output, as ffprobe names them (undefined when the source has none). */
@@ -84,11 +87,18 @@ function findTag(json: FfprobeOutput, name: string): string | undefined {
 }
 
 /** Reads everything the pipeline needs to know about a video file, or throws a UserError. */
-export async function probeVideo(path: string): Promise<VideoInfo> {
-  await assertReadableFile(path);
+export async function probeVideo(input: string, options: { fps?: number } = {}): Promise<VideoInfo> {
+  const sequence = await sequenceOf(input, options.fps ?? DEFAULT_SEQUENCE_FPS);
+  const path = sequence?.pattern ?? input;
+  if (!sequence) await assertReadableFile(path);
   const json = await runFfprobe(path, []);
   const video = (json.streams ?? []).find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video) throw new UserError(`no video stream in ${path}`);
+  if (sequence) {
+    video.nb_frames = String(sequence.count);
+    video.avg_frame_rate = video.r_frame_rate = String(options.fps ?? DEFAULT_SEQUENCE_FPS);
+    video.duration = String(sequence.count / (options.fps ?? DEFAULT_SEQUENCE_FPS));
+  }
   let frameCount = parseIntOr(video.nb_frames, 0);
   const counted = frameCount <= 0;
   if (counted) {
@@ -139,7 +149,22 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     audioStreams: streamsOf(json, 'audio'),
     subtitleStreams: streamsOf(json, 'subtitle'),
     formatName: json.format?.format_name ?? 'unknown',
+    sequence,
   };
+}
+
+async function sequenceOf(input: string, fps: number): Promise<ImageSequence | undefined> {
+  if (isSequencePattern(input)) return findSequence(input, fps);
+  const info = await stat(input).catch(() => undefined);
+  if (!info?.isDirectory()) return undefined;
+  try {
+    return await findSequence(input, fps);
+  } catch (error) {
+    if (error instanceof UserError && /^no numbered frames/.test(error.message)) {
+      throw new UserError(`input is a directory, not a video file or a folder of numbered frames: ${input}`);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -201,7 +226,7 @@ async function assertReadableFile(path: string): Promise<void> {
 }
 
 function runFfprobe(path: string, extra: string[]): Promise<FfprobeOutput> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...extra, path];
+  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...extra, ...sequenceInputArgs(path), path];
   return new Promise((resolve, reject) => {
     execFile(ffprobePath(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {

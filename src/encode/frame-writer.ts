@@ -8,6 +8,9 @@ import { UserError } from '../decode/errors.js';
 import { containerFor } from './container.js';
 import { type EncodeSettings, passthroughStreamArgs, videoCodecArgs, videoMetadataArgs } from './encoder-args.js';
 import { removeTemporary, temporaryPathFor, trackTemporary, untrackTemporary } from './temp-files.js';
+import { isSequenceOutput } from '../decode/sequence.js';
+import { publishSequence, removeSequenceFolder, sequenceCodecArgs, temporarySequenceFolder } from './sequence-output.js';
+import { basename, join } from 'node:path';
 
 /** A piece of the source, in seconds, whose audio goes with the frames written. */
 export interface TimeSegment {
@@ -39,17 +42,30 @@ export class FrameWriter {
   private failure: Error | undefined;
   private finished = false;
   private readonly command;
+  /** Image-sequence output: frames go to a hidden folder (temporaryPath) and are moved into place at the end. */
+  private readonly sequence: boolean;
 
   constructor(private readonly options: FrameWriterOptions) {
     const { info, geometry, outputPath, settings } = options;
-    const container = containerFor(outputPath);
-    this.temporaryPath = temporaryPathFor(outputPath);
-    trackTemporary(this.temporaryPath);
+    this.sequence = isSequenceOutput(outputPath);
     this.source.setMaxListeners(0);
     this.command = ffmpegCommand()
       .input(this.source)
       .inputFormat('rawvideo')
       .inputOptions(['-pix_fmt', geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+    if (this.sequence) {
+      this.temporaryPath = temporarySequenceFolder(outputPath);
+      this.command
+        .outputOptions(['-map', '0:v:0', ...sequenceCodecArgs(outputPath, geometry, info)])
+        .format('image2')
+        .output(join(this.temporaryPath, basename(outputPath)));
+      this.done = this.watch(outputPath);
+      this.command.run();
+      return;
+    }
+    const container = containerFor(outputPath);
+    this.temporaryPath = temporaryPathFor(outputPath);
+    trackTemporary(this.temporaryPath);
     const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout, geometry.bits), ...videoMetadataArgs(info, geometry.width / info.width)];
     const includeAudio = options.includeAudio !== false && (info.audioStreams.length > 0 || info.subtitleStreams.length > 0);
     if (includeAudio) {
@@ -68,7 +84,12 @@ export class FrameWriter {
     if (container.faststart) outputArgs.push('-movflags', '+faststart');
     outputArgs.push('-max_muxing_queue_size', '4096');
     this.command.outputOptions(outputArgs).format(container.muxer).output(this.temporaryPath);
-    this.done = new Promise<void>((resolve) => {
+    this.done = this.watch(outputPath);
+    this.command.run();
+  }
+
+  private watch(outputPath: string): Promise<void> {
+    return new Promise<void>((resolve) => {
       this.command.on('end', () => resolve());
       this.command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
         this.failure = new UserError(`encoding ${outputPath} failed: ${ffmpegFailureReason(error, stderr)}`);
@@ -76,7 +97,6 @@ export class FrameWriter {
         resolve();
       });
     });
-    this.command.run();
   }
 
   /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
@@ -94,6 +114,15 @@ export class FrameWriter {
   async finish(): Promise<void> {
     this.source.end();
     await this.done;
+    if (this.sequence) {
+      if (this.failure) {
+        removeSequenceFolder(this.temporaryPath);
+        throw this.failure;
+      }
+      await publishSequence(this.temporaryPath, this.options.outputPath);
+      this.finished = true;
+      return;
+    }
     if (this.failure) {
       removeTemporary(this.temporaryPath);
       throw this.failure;
@@ -142,7 +171,8 @@ export class FrameWriter {
     this.command.kill('SIGKILL');
     this.source.destroy();
     await this.done;
-    removeTemporary(this.temporaryPath);
+    if (this.sequence) removeSequenceFolder(this.temporaryPath);
+    else removeTemporary(this.temporaryPath);
   }
 }
 

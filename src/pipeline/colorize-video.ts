@@ -19,6 +19,9 @@ import type { VideoCodec } from '../encode/container.js';
 import { codecDepth, defaultCodecFor } from '../encode/encoder-args.js';
 import type { WorkingGeometry } from '../infer/geometry.js';
 import { decodeFilter } from './decode-filter.js';
+import { lumaCoefficients } from '../color/ycbcr.js';
+import { isSequenceOutput } from '../decode/sequence.js';
+import { sequenceStem } from './output-path.js';
 import { checkOutputPath, defaultOutputPath } from './output-path.js';
 import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
 import { FramePreparer, type PreparedFrame } from './frame-prep.js';
@@ -62,6 +65,8 @@ export interface ColorizeOptions {
   queueSize?: number;
   /** Bytes the frames in flight may take (default 768 MiB): large or deep frames get shorter queues. */
   memoryBytes?: number;
+  /** Frame rate of an image-sequence input (default 24). */
+  fps?: number;
   /** Render through damaged frames (decoder concealment) and report them, instead of stopping at the first. */
   conceal?: boolean;
   /** Called with each warning as soon as it is known (it is also listed in the result). */
@@ -107,10 +112,10 @@ export interface ColorizeResult {
 export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeResult> {
   const started = performance.now();
   const clock = new StageClock();
-  const info = await probeVideo(options.input);
+  const info = await probeVideo(options.input, { fps: options.fps });
   const codec = options.codec ?? defaultCodecFor(info.samples.bits);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
-  const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
+  const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
   try {
     const { shots, segments } = await clock.time('shots', () => planRender(info, options));
@@ -192,7 +197,8 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   };
   const sourceBits = info.samples.bits;
   // 8-bit sources stay on the 8-bit path whatever the codec; deeper ones are decoded at the depth the codec writes.
-  const bits = sourceBits <= 8 ? 8 : codecDepth(plan.codec, sourceBits);
+  const sequenceOut = isSequenceOutput(plan.output);
+  const bits = sourceBits <= 8 ? 8 : sequenceOut ? sourceBits : codecDepth(plan.codec, sourceBits);
   if (bits < sourceBits) {
     warn(`${info.path} has ${sourceBits}-bit samples but ${plan.codec} stores ${bits} bits: the output's luma is rounded to ${bits} bits (--codec ffv1 keeps all ${sourceBits})`);
   }
@@ -263,6 +269,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
         constantRate: !info.variableFrameRate,
         videoFilter: decodeFilter(info),
         lumaOnly: info.samples.kind === 'gray',
+        rgbLuma: info.samples.kind === 'rgb' ? { ...lumaCoefficients(info.colorMatrix), range: info.colorRange } : undefined,
         onDamage: (range) => damagedFrames.push(range),
         signal: abort.signal,
       });

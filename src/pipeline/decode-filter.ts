@@ -7,6 +7,7 @@ import type { VideoInfo } from '../decode/probe.js';
  * need none: their luma plane passes through untouched.
  */
 export function decodeFilter(info: VideoInfo): string | undefined {
-  if (info.samples.kind !== 'rgb') return undefined;
+  // Deep RGB is turned into luma by the frame reader itself (rgbLuma), exactly; 8-bit RGB by ffmpeg here.
+  if (info.samples.kind !== 'rgb' || info.samples.bits > 8) return undefined;
   return `scale=out_color_matrix=${info.colorMatrix}:out_range=${info.colorRange === 'full' ? 'pc' : 'tv'}:flags=accurate_rnd+full_chroma_int+bitexact`;
 }

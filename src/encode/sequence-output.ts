@@ -1,0 +1,70 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { readdir, rename, rmdir } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FrameGeometry } from '../decode/frame.js';
+import type { VideoInfo } from '../decode/probe.js';
+import { UserError } from '../decode/errors.js';
+
+/**
+ * Image-sequence outputs (`-o out/frame_%06d.tif`): RGB frames, 16 bits per sample for a deep
+ * source (DPX keeps 10 or 12 where the source has them), 8 for an 8-bit one. The Y'CbCr frames are
+ * converted with the source's own matrix and range, with accurate rounding.
+ */
+export function sequenceCodecArgs(outputPath: string, geometry: FrameGeometry, info: VideoInfo): string[] {
+  const ext = extname(outputPath).toLowerCase();
+  const deep = geometry.bits > 8;
+  let codec: string;
+  let pixelFormat: string;
+  switch (ext) {
+    case '.tif':
+    case '.tiff':
+      codec = 'tiff';
+      pixelFormat = deep ? 'rgb48le' : 'rgb24';
+      break;
+    case '.png':
+      codec = 'png';
+      pixelFormat = deep ? 'rgb48be' : 'rgb24';
+      break;
+    case '.dpx':
+      codec = 'dpx';
+      pixelFormat = !deep ? 'rgb24' : geometry.bits === 10 ? 'gbrp10le' : geometry.bits === 12 ? 'gbrp12le' : 'rgb48le';
+      break;
+    default:
+      throw new UserError(`unsupported image sequence type "${ext}": use .tif, .png or .dpx`, 2);
+  }
+  const range = info.colorRange === 'full' ? 'pc' : 'tv';
+  const filter = `scale=in_color_matrix=${info.colorMatrix}:in_range=${range}:flags=accurate_rnd+full_chroma_int+bitexact,format=${pixelFormat}`;
+  return ['-vf', filter, '-c:v', codec, '-pix_fmt', pixelFormat, '-start_number', String(info.sequence?.start ?? 0)];
+}
+
+const liveFolders = new Set<string>();
+let hooked = false;
+
+/** A hidden folder beside the output frames; they are written there and moved into place when complete. */
+export function temporarySequenceFolder(outputPath: string): string {
+  const stem = basename(outputPath).replace(/%0?\d*d.*$/, '') || 'frames';
+  const folder = join(dirname(outputPath), `.${stem}.partial-${process.pid}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(folder);
+  liveFolders.add(folder);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const f of liveFolders) rmSync(f, { recursive: true, force: true });
+    });
+  }
+  return folder;
+}
+
+export function removeSequenceFolder(folder: string): void {
+  liveFolders.delete(folder);
+  rmSync(folder, { recursive: true, force: true });
+}
+
+/** Moves the finished frames into the output folder (a rename each: same file system). */
+export async function publishSequence(folder: string, outputPath: string): Promise<void> {
+  const target = dirname(outputPath);
+  for (const name of (await readdir(folder)).sort()) await rename(join(folder, name), join(target, name));
+  await rmdir(folder);
+  liveFolders.delete(folder);
+}
