@@ -213,7 +213,7 @@ describe('image sequences', () => {
     expect(names[0]).toBe('color_0086400.dpx');
     expect(names[11]).toBe('color_0086411.dpx');
 
-    // Luma of the scan (BT.601, limited range at 10 bits, computed here from its R'G'B') against a lossless render's Y'.
+    // Luma of the scan (BT.601 at 10 bits, full range, computed here from its R'G'B') against a lossless render's Y'.
     const mkv = join(dir, 'dpx10.mkv');
     const lossless = await colorize([join(folder, 'reel_%07d.dpx'), '-o', mkv]);
     expect(lossless.code, lossless.stderr).toBe(0);
@@ -223,10 +223,22 @@ describe('image sequences', () => {
     let worst = 0;
     for (let i = 0; i < y.length; i++) {
       const [r, g, b] = [rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]];
-      const exact = 64 + (876 * (0.299 * r + 0.587 * g + 0.114 * b)) / 1023;
+      const exact = 0.299 * r + 0.587 * g + 0.114 * b;
       worst = Math.max(worst, Math.abs(y[i] - exact));
     }
     expect(worst).toBeLessThanOrEqual(1);
+    // And the colored DPX frames written: their luma, computed from their R'G'B', is still the scan's.
+    const colored = await rawRgb(join(outFolder, 'color_%07d.dpx'), image2(86400));
+    let worstOut = 0;
+    let chroma = 0;
+    for (let i = 0; i < y.length; i++) {
+      const scan = 0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+      const out = 0.299 * colored[3 * i] + 0.587 * colored[3 * i + 1] + 0.114 * colored[3 * i + 2];
+      worstOut = Math.max(worstOut, Math.abs(out - scan));
+      chroma += Math.abs(colored[3 * i] - colored[3 * i + 2]);
+    }
+    expect(worstOut).toBeLessThanOrEqual(1);
+    expect(chroma / y.length, 'the output has color').toBeGreaterThan(20);
   });
 
   it('a gap, frames of different sizes and an unsupported pixel format are one-line errors', async () => {

@@ -117,9 +117,10 @@ export async function probeVideo(input: string, options: { fps?: number } = {}):
   const pixelFormat = video.pix_fmt ?? 'unknown';
   const samples = sourceSamples(pixelFormat);
   const fullRangeFormat = pixelFormat.startsWith('yuvj');
-  // RGB is converted to limited-range Y'CbCr (see decodeFilter); gray samples are full range unless tagged otherwise.
+  // Deep RGB becomes full-range Y'CbCr (every code of the scan keeps its own luma code), 8-bit RGB
+  // limited-range as before (see decodeFilter); gray samples are full range unless tagged otherwise.
   const colorRange =
-    samples.kind === 'rgb' ? 'limited' : video.color_range === 'pc' || fullRangeFormat || (samples.kind === 'gray' && video.color_range !== 'tv') ? 'full' : 'limited';
+    samples.kind === 'rgb' ? (samples.bits > 8 ? 'full' : 'limited') : video.color_range === 'pc' || fullRangeFormat || (samples.kind === 'gray' && video.color_range !== 'tv') ? 'full' : 'limited';
   const colorMatrix = matrixFor(samples.kind === 'rgb' ? undefined : video.color_space, height);
   return {
     path,
@@ -143,7 +144,7 @@ export async function probeVideo(input: string, options: { fps?: number } = {}):
       primaries: known(video.color_primaries),
       transfer: known(video.color_transfer),
       space: samples.kind === 'rgb' ? (colorMatrix === 'bt709' ? 'bt709' : 'smpte170m') : known(video.color_space),
-      range: samples.kind === 'rgb' ? 'tv' : samples.kind === 'gray' ? (colorRange === 'full' ? 'pc' : 'tv') : known(video.color_range),
+      range: samples.kind === 'rgb' ? (colorRange === 'full' ? 'pc' : 'tv') : samples.kind === 'gray' ? (colorRange === 'full' ? 'pc' : 'tv') : known(video.color_range),
     },
     videoStreamIndex: video.index,
     audioStreams: streamsOf(json, 'audio'),

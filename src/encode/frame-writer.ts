@@ -9,7 +9,8 @@ import { containerFor } from './container.js';
 import { type EncodeSettings, passthroughStreamArgs, videoCodecArgs, videoMetadataArgs } from './encoder-args.js';
 import { removeTemporary, temporaryPathFor, trackTemporary, untrackTemporary } from './temp-files.js';
 import { isSequenceOutput } from '../decode/sequence.js';
-import { publishSequence, removeSequenceFolder, sequenceCodecArgs, temporarySequenceFolder } from './sequence-output.js';
+import { publishSequence, removeSequenceFolder, sequenceCodecArgs, sequenceInputFormat, temporarySequenceFolder } from './sequence-output.js';
+import { ycbcrToRgbConverter } from './ycbcr-to-rgb.js';
 import { basename, join } from 'node:path';
 
 /** A piece of the source, in seconds, whose audio goes with the frames written. */
@@ -44,15 +45,17 @@ export class FrameWriter {
   private readonly command;
   /** Image-sequence output: frames go to a hidden folder (temporaryPath) and are moved into place at the end. */
   private readonly sequence: boolean;
+  private readonly toRgb: ((y: Samples, cb: Samples, cr: Samples) => Uint8Array) | undefined;
 
   constructor(private readonly options: FrameWriterOptions) {
     const { info, geometry, outputPath, settings } = options;
     this.sequence = isSequenceOutput(outputPath);
+    this.toRgb = this.sequence ? ycbcrToRgbConverter(geometry, info.colorMatrix, info.colorRange) : undefined;
     this.source.setMaxListeners(0);
     this.command = ffmpegCommand()
       .input(this.source)
       .inputFormat('rawvideo')
-      .inputOptions(['-pix_fmt', geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+      .inputOptions(['-pix_fmt', this.sequence ? sequenceInputFormat(geometry) : geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
     if (this.sequence) {
       this.temporaryPath = temporarySequenceFolder(outputPath);
       this.command
@@ -102,8 +105,9 @@ export class FrameWriter {
   /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
   async write(y: Samples, cb: Samples, cr: Samples): Promise<void> {
     if (this.failure) throw this.failure;
-    for (const plane of [y, cb, cr]) {
-      if (!this.source.write(planeBytes(plane))) {
+    const parts = this.toRgb ? [this.toRgb(y, cb, cr)] : [y, cb, cr].map(planeBytes);
+    for (const plane of parts) {
+      if (!this.source.write(plane)) {
         await Promise.race([once(this.source, 'drain'), this.done]);
         if (this.failure) throw this.failure;
       }

@@ -8,8 +8,7 @@ import { UserError } from '../decode/errors.js';
 
 /**
  * Image-sequence outputs (`-o out/frame_%06d.tif`): RGB frames, 16 bits per sample for a deep
- * source (DPX keeps 10 or 12 where the source has them), 8 for an 8-bit one. The Y'CbCr frames are
- * converted with the source's own matrix and range, with accurate rounding.
+ * source (DPX keeps 10 or 12 where the source has them), 8 for an 8-bit one.
  */
 export function sequenceCodecArgs(outputPath: string, geometry: FrameGeometry, info: VideoInfo): string[] {
   const ext = extname(outputPath).toLowerCase();
@@ -33,13 +32,18 @@ export function sequenceCodecArgs(outputPath: string, geometry: FrameGeometry, i
     default:
       throw new UserError(`unsupported image sequence type "${ext}": use .tif, .png or .dpx`, 2);
   }
-  const range = info.colorRange === 'full' ? 'pc' : 'tv';
-  const filter = `scale=in_color_matrix=${info.colorMatrix}:in_range=${range}:flags=accurate_rnd+full_chroma_int+bitexact,format=${pixelFormat}`;
-  return ['-vf', filter, '-c:v', codec, '-pix_fmt', pixelFormat, '-start_number', String(info.sequence?.start ?? 0)];
+  // Frames arrive as planar R'G'B' already (ycbcrToRgbConverter); ffmpeg only repacks them.
+  void info;
+  return ['-c:v', codec, '-pix_fmt', pixelFormat, '-start_number', String(info.sequence?.start ?? 0)];
 }
 
 const liveFolders = new Set<string>();
 let hooked = false;
+
+/** The raw input format of a sequence writer: planar R'G'B' at the frames' depth. */
+export function sequenceInputFormat(geometry: FrameGeometry): string {
+  return geometry.bits > 8 ? `gbrp${geometry.bits}le` : 'gbrp';
+}
 
 /** A hidden folder beside the output frames; they are written there and moved into place when complete. */
 export function temporarySequenceFolder(outputPath: string): string {
