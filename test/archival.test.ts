@@ -155,6 +155,16 @@ describe('damaged reels', () => {
     expectSameLuma(inLuma.subarray(0, 150 * 64 * 48), outLuma.subarray(0, 150 * 64 * 48));
   });
 
+  it('batch --conceal lists the damaged range in the batch report', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const outDir = join(dir, 'batch-out');
+    const result = await runCli(['batch', damaged, '--out-dir', outDir, '--model', model, '--conceal']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(outDir, 'colorize-batch-report.json'), 'utf8')) as { files: Array<{ status: string; frames: number; damagedFrames: Array<{ firstFrame: number }> }> };
+    expect(report.files[0]).toMatchObject({ status: 'done', frames: 240 });
+    expect(report.files[0].damagedFrames[0].firstFrame).toBe(150);
+  });
+
   it('a half-copied file is reported as truncated at its last readable frame, before any work', async () => {
     const { readFile, writeFile } = await import('node:fs/promises');
     const bytes = await readFile(reel);

@@ -4,6 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import type { VideoInfo } from '../decode/probe.js';
 import type { Colorizer } from '../infer/colorizer.js';
+import type { DamagedRange } from '../decode/decode-monitor.js';
 import { type ColorizeOptions, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
 import { findShots } from '../pipeline/find-shots.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
@@ -47,6 +48,8 @@ export interface FilmResult {
   shots: number | null;
   chunks: number | null;
   chunksReused: number | null;
+  /** Damaged stretches rendered with concealment (`--conceal`), in film frame numbers. */
+  damagedFrames?: DamagedRange[];
 }
 
 const MANIFEST_VERSION = 1;
@@ -118,13 +121,14 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
     } finally {
       await removeWorkDir(job.workDir);
     }
-    return { status: 'done', frames: result.frames, shots: shots.length, chunks: 1, chunksReused: 0 };
+    return { status: 'done', frames: result.frames, shots: shots.length, chunks: 1, chunksReused: 0, damagedFrames: result.damagedFrames };
   }
 
   const ext = extname(output);
   const manifest = await buildManifest(info, shots, chunks, job.settings, colorizer, output);
   await prepareWorkDir(job.workDir, manifest);
   let reused = 0;
+  const damagedFrames: DamagedRange[] = [];
   let rendered = 0;
   let finished = 0;
   const paths: string[] = [];
@@ -138,7 +142,7 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
       reused++;
     } else {
       await rm(path, { force: true });
-      await colorizeVideo({
+      const chunkResult = await colorizeVideo({
         ...job.settings,
         input: info.path,
         output: path,
@@ -151,6 +155,7 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
           if (p.phase === 'colorize') report({ phase: 'colorize', done: finished + p.done, total, rendered: rendered + p.done, chunk: where });
         },
       });
+      damagedFrames.push(...chunkResult.damagedFrames);
       if (!(await verifyChunk(path, frames))) {
         await rm(path, { force: true });
         throw new UserError(`chunk ${chunk.index} of ${output} came out without its ${frames} frames`);
@@ -163,7 +168,7 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
   report({ phase: 'join', done: total, total, rendered });
   const frames = await joinChunks({ info, chunks: paths, workDir: job.workDir, output, signal: job.signal });
   if (!job.keepWork) await removeWorkDir(job.workDir);
-  return { status: 'done', frames, shots: shots.length, chunks: chunks.length, chunksReused: reused };
+  return { status: 'done', frames, shots: shots.length, chunks: chunks.length, chunksReused: reused, damagedFrames };
 }
 
 async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], settings: RenderSettings, colorizer: Colorizer, output: string): Promise<Manifest> {
