@@ -251,6 +251,36 @@ describe('image sequences', () => {
     expect(chroma / y.length, 'the output has color').toBeGreaterThan(20);
   });
 
+  it('DPX timecode is read from the header and carried: to a video (ffprobe shows it) and to every DPX frame out, counted on', async () => {
+    const { mkdir, open: openFile } = await import('node:fs/promises');
+    const folder = await sequence('dpx-tc', 'tc_%04d.dpx', 'rgb48le', 1, 6);
+    const first = await openFile(join(folder, 'tc_0001.dpx'), 'r+');
+    const magic = Buffer.alloc(4);
+    await first.read(magic, 0, 4, 0);
+    const bcd = Buffer.alloc(4);
+    if (magic.toString('latin1') === 'SDPX') bcd.writeUInt32BE(0x10000020);
+    else bcd.writeUInt32LE(0x10000020);
+    await first.write(bcd, 0, 4, 1920); // 10:00:00:20
+    await first.close();
+    const video = join(dir, 'dpx-tc.mov');
+    const a = await colorize([folder, '-o', video]);
+    expect(a.code, a.stderr).toBe(0);
+    expect((await videoFacts(video)).timecode).toBe('10:00:00:20');
+    const outFolder = join(dir, 'dpx-tc-out');
+    await mkdir(outFolder);
+    const b = await colorize([folder, '-o', join(outFolder, 'o_%04d.dpx')]);
+    expect(b.code, b.stderr).toBe(0);
+    const { readFile } = await import('node:fs/promises');
+    const codes: string[] = [];
+    for (const n of [1, 5, 6]) {
+      const bytes = await readFile(join(outFolder, `o_000${n}.dpx`));
+      const word = bytes.toString('latin1', 0, 4) === 'SDPX' ? bytes.readUInt32BE(1920) : bytes.readUInt32LE(1920);
+      codes.push(word.toString(16).padStart(8, '0'));
+    }
+    // 24 fps: frame 5 after 10:00:00:20 is 10:00:01:00.
+    expect(codes).toEqual(['10000020', '10000100', '10000101']);
+  });
+
   it('a gap, frames of different sizes and an unsupported pixel format are one-line errors', async () => {
     const { rm: remove, copyFile } = await import('node:fs/promises');
     const gappy = await sequence('gappy', 'f_%04d.png', 'gray16be', 1, 6);

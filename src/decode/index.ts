@@ -7,3 +7,5 @@ export * from './frame-reader.js';
 export * from './ffmpeg-command.js';
 export * from './pixel-format.js';
 export * from './decode-monitor.js';
+export * from './timecode.js';
+export * from './sequence.js';

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { ffprobePath } from './binaries.js';
 import { UserError } from './errors.js';
 import { type ChromaLayout, type SourceSamples, sourceSamples } from './pixel-format.js';
+import { readDpxTimecode } from './timecode.js';
 import { DEFAULT_SEQUENCE_FPS, type ImageSequence, findSequence, isSequencePattern, sequenceInputArgs } from './sequence.js';
 
 export type { ChromaLayout } from './pixel-format.js';
@@ -136,7 +137,7 @@ export async function probeVideo(input: string, options: { fps?: number } = {}):
     pixelFormat,
     decodeFormat: samples.bits > 8 ? samples.layout : decodeLayoutFor(pixelFormat),
     samples,
-    timecode: findTag(json, 'timecode'),
+    timecode: findTag(json, 'timecode') ?? (sequence && /\.dpx$/i.test(sequence.firstFile) ? await readDpxTimecode(sequence.firstFile) : undefined),
     reel: findTag(json, 'reel_name'),
     colorMatrix,
     colorRange,

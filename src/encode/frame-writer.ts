@@ -59,7 +59,7 @@ export class FrameWriter {
     if (this.sequence) {
       this.temporaryPath = temporarySequenceFolder(outputPath);
       this.command
-        .outputOptions(['-map', '0:v:0', ...sequenceCodecArgs(outputPath, geometry, info)])
+        .outputOptions(['-map', '0:v:0', ...sequenceCodecArgs(outputPath, geometry, info, this.firstFrame())])
         .format('image2')
         .output(join(this.temporaryPath, basename(outputPath)));
       this.done = this.watch(outputPath);
@@ -102,6 +102,12 @@ export class FrameWriter {
     });
   }
 
+  /** Film frame number of the first frame written. */
+  private firstFrame(): number {
+    const first = this.options.segments?.[0];
+    return first ? Math.round(first.start * this.options.info.fps) : 0;
+  }
+
   /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
   async write(y: Samples, cb: Samples, cr: Samples): Promise<void> {
     if (this.failure) throw this.failure;
@@ -123,7 +129,7 @@ export class FrameWriter {
         removeSequenceFolder(this.temporaryPath);
         throw this.failure;
       }
-      await publishSequence(this.temporaryPath, this.options.outputPath);
+      await publishSequence(this.temporaryPath, this.options.outputPath, this.options.info, this.firstFrame());
       this.finished = true;
       return;
     }

@@ -5,12 +5,13 @@ import { randomBytes } from 'node:crypto';
 import type { FrameGeometry } from '../decode/frame.js';
 import type { VideoInfo } from '../decode/probe.js';
 import { UserError } from '../decode/errors.js';
+import { framesToTimecode, timecodeToFrames, writeDpxTimecode } from '../decode/timecode.js';
 
 /**
  * Image-sequence outputs (`-o out/frame_%06d.tif`): RGB frames, 16 bits per sample for a deep
  * source (DPX keeps 10 or 12 where the source has them), 8 for an 8-bit one.
  */
-export function sequenceCodecArgs(outputPath: string, geometry: FrameGeometry, info: VideoInfo): string[] {
+export function sequenceCodecArgs(outputPath: string, geometry: FrameGeometry, info: VideoInfo, firstFrame = 0): string[] {
   const ext = extname(outputPath).toLowerCase();
   const deep = geometry.bits > 8;
   let codec: string;
@@ -32,9 +33,9 @@ export function sequenceCodecArgs(outputPath: string, geometry: FrameGeometry, i
     default:
       throw new UserError(`unsupported image sequence type "${ext}": use .tif, .png or .dpx`, 2);
   }
-  // Frames arrive as planar R'G'B' already (ycbcrToRgbConverter); ffmpeg only repacks them.
-  void info;
-  return ['-c:v', codec, '-pix_fmt', pixelFormat, '-start_number', String(info.sequence?.start ?? 0)];
+  // Frames arrive as planar R'G'B' already (ycbcrToRgbConverter); ffmpeg only repacks them. A piece
+  // of the film (--start, --shot) keeps the numbers its frames have in the source.
+  return ['-c:v', codec, '-pix_fmt', pixelFormat, '-start_number', String((info.sequence?.start ?? 0) + firstFrame)];
 }
 
 const liveFolders = new Set<string>();
@@ -65,10 +66,19 @@ export function removeSequenceFolder(folder: string): void {
   rmSync(folder, { recursive: true, force: true });
 }
 
-/** Moves the finished frames into the output folder (a rename each: same file system). */
-export async function publishSequence(folder: string, outputPath: string): Promise<void> {
+/**
+ * Moves the finished frames into the output folder (a rename each: same file system). DPX frames
+ * first get the source's timecode, counted on from its start, in their television header.
+ */
+export async function publishSequence(folder: string, outputPath: string, info: VideoInfo, firstFrame = 0): Promise<void> {
   const target = dirname(outputPath);
-  for (const name of (await readdir(folder)).sort()) await rename(join(folder, name), join(target, name));
+  const names = (await readdir(folder)).sort();
+  const rate = Math.round(info.fps);
+  const start = info.timecode ? timecodeToFrames(info.timecode, rate) : undefined;
+  for (const [i, name] of names.entries()) {
+    if (start !== undefined && /\.dpx$/i.test(name)) await writeDpxTimecode(join(folder, name), framesToTimecode(start + firstFrame + i, rate));
+    await rename(join(folder, name), join(target, name));
+  }
   await rmdir(folder);
   liveFolders.delete(folder);
 }
