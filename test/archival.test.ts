@@ -92,6 +92,50 @@ describe('high bit depth', () => {
     }
   });
 
+  it('previews (--start) and side-by-side renders work at 10 bits: exact frames, depth kept', async () => {
+    const input = await source('y10-preview.mkv', ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', 'yuv422p10le']);
+    const piece = join(dir, 'y10-piece.mkv');
+    const a = await colorize([input, '--start', '0.5', '--duration', '0.25', '-o', piece]);
+    expect(a.code, a.stderr).toBe(0);
+    const all = (await lumaSamples(input)).samples;
+    const part = await lumaSamples(piece);
+    expect(part).toMatchObject({ frames: 6, pixelFormat: 'yuv422p10le' });
+    expectSameLuma(all.subarray(12 * 64 * 48, 18 * 64 * 48), part.samples);
+    const sbs = join(dir, 'y10-sbs.mkv');
+    const b = await colorize([input, '--side-by-side', '-o', sbs]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(await videoFacts(sbs)).toMatchObject({ width: 128, height: 48, pixelFormat: 'yuv422p10le', frames: 24 });
+    const joined = (await lumaSamples(sbs)).samples;
+    // Both halves of every row are the source row.
+    for (const [f, row] of [[0, 0], [23, 47]]) {
+      const src = all.subarray((f * 48 + row) * 64, (f * 48 + row + 1) * 64);
+      const out = joined.subarray((f * 48 + row) * 128, (f * 48 + row + 1) * 128);
+      expectSameLuma(src, out.subarray(0, 64));
+      expectSameLuma(src, out.subarray(64, 128));
+    }
+  });
+
+  it('memory follows bytes: a 4096x3112 16-bit 4:4:4 frame leaves room for one frame per queue at the default budget', async () => {
+    const { framesWithinBudget } = await import('../src/pipeline/colorize-video.js');
+    const { frameGeometry } = await import('../src/decode/frame.js');
+    const { workingGeometry } = await import('../src/infer/geometry.js');
+    const big = frameGeometry(4096, 3112, 'yuv444p', 16);
+    expect(big.frameBytes).toBe(4096 * 3112 * 3 * 2);
+    expect(framesWithinBudget(big, workingGeometry(4096, 3112, 224, 8, 4), 768 * 1024 * 1024)).toBe(1);
+    const small = frameGeometry(64, 48, 'yuv420p', 10);
+    expect(framesWithinBudget(small, workingGeometry(64, 48, 32, 8, 4), 768 * 1024 * 1024)).toBeGreaterThan(100);
+    // Through the pipeline: a small budget shortens the queues, and they never hold more.
+    const { colorizeVideo } = await import('../src/pipeline/colorize-video.js');
+    const input = await source('y10-budget.mkv', ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', 'yuv420p10le'], 24, 0.5);
+    const budget = 150_000;
+    const fit = framesWithinBudget(small, workingGeometry(64, 48, 32, 8, 4), budget);
+    expect(fit).toBe(2);
+    const result = await colorizeVideo({ input, output: join(dir, 'budget.mkv'), model, batchSize: 4, memoryBytes: budget });
+    expect(result.queueFrames).toBe(fit);
+    expect(result.queueHighWater).toBeLessThanOrEqual(3 * fit);
+    expect(result.frames).toBe(12);
+  });
+
   it('H.265 Main10 out keeps 10 bits; H.264 out warns that the depth is lost', async () => {
     const input = await source('y10-h265.mkv', ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', 'yuv420p10le'], 24, 0.5);
     const h265 = join(dir, 'main10.mp4');
