@@ -22,6 +22,8 @@ export interface DecodeMonitorOptions {
 const TRUNCATED = /partial file|ended prematurely|Read error|moov atom not found/i;
 const SHOWINFO = /\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*(\d+) pts:\s*(-?\d+)\s+pts_time:\s*(-?[\d.e+-]+)/;
 const ERROR_LEVEL = /\[(error|fatal|panic)\]/;
+/** Complaints of our own output side (the raw muxer, e.g. about timestamps it rounds), not of the source. */
+const OUTPUT_SIDE = /^\[(rawvideo|null) @|non monotonically increasing dts/;
 
 /**
  * Reads ffmpeg's log (`-loglevel level+info` with a `showinfo` filter) while it decodes. Every
@@ -55,8 +57,9 @@ export class DecodeMonitor {
       this.truncated = true;
       return;
     }
-    if (ERROR_LEVEL.test(text)) {
-      const reason = text.replace(/^\[[^\]]*@[^\]]*\]\s*/, '').replace(ERROR_LEVEL, '').trim();
+    if (ERROR_LEVEL.test(text) && !OUTPUT_SIDE.test(text)) {
+      // ffmpeg's own "at N seconds" counts from the seek point, not the film's start: left out.
+      const reason = text.replace(/^\[[^\]]*@[^\]]*\]\s*/, '').replace(ERROR_LEVEL, '').replace(/!?\s*at -?[\d.]+ seconds/, '').trim();
       this.lastError = reason;
       this.pendingError ??= reason;
       // In strict mode the damage is known now: it hits the next frame to come.

@@ -42,6 +42,8 @@ export class FrameWriter {
   private readonly done: Promise<void>;
   private failure: Error | undefined;
   private finished = false;
+  private started = false;
+  private aborting = false;
   private readonly command;
   /** Image-sequence output: frames go to a hidden folder (temporaryPath) and are moved into place at the end. */
   private readonly sequence: boolean;
@@ -92,6 +94,11 @@ export class FrameWriter {
   }
 
   private watch(outputPath: string): Promise<void> {
+    // fluent-ffmpeg spawns asynchronously: an abort that comes first must kill the process once it exists.
+    this.command.on('start', () => {
+      this.started = true;
+      if (this.aborting) this.command.kill('SIGKILL');
+    });
     return new Promise<void>((resolve) => {
       this.command.on('end', () => resolve());
       this.command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
@@ -178,7 +185,8 @@ export class FrameWriter {
   /** Stops ffmpeg and removes the temporary file. */
   async abort(): Promise<void> {
     if (this.finished) return;
-    this.command.kill('SIGKILL');
+    this.aborting = true;
+    if (this.started) this.command.kill('SIGKILL');
     this.source.destroy();
     await this.done;
     if (this.sequence) removeSequenceFolder(this.temporaryPath);
