@@ -179,6 +179,10 @@ describe('damaged reels', () => {
     const { code, stderr } = await colorize([damaged, '-o', output]);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/reel-damaged\.mkv is damaged at frame 150 \(0:00:06\.250\): .*--conceal/)]);
+    // The same from a preview that starts just before the damage (it is found in the first moments of decoding).
+    const piece = await colorize([damaged, '--start', '6', '--duration', '1', '-o', output]);
+    expect(piece.code).toBe(1);
+    expect(piece.stderr.trim().split('\n')).toEqual([expect.stringMatching(/is damaged at frame 150 \(0:00:06\.250\)/)]);
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(dir)).filter((f) => f.startsWith('reel-damaged.out') || f.includes('.partial-'))).toEqual([]);
   });
