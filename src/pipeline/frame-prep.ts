@@ -1,4 +1,4 @@
-import type { Frame, FrameGeometry, Samples } from '../decode/frame.js';
+import type { Frame, FrameGeometry } from '../decode/frame.js';
 import type { WorkingGeometry } from '../infer/geometry.js';
 import { resizeArea } from '../color/resample.js';
 
@@ -27,8 +27,8 @@ export class FramePreparer {
     this.full = new Float32Array(geometry.width * geometry.height);
   }
 
-  /** `lightnessLut` maps every code of the geometry's depth (2^bits entries) to L*. */
-  lightnessPlanes(y: Samples): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
+  /** `lightnessLut` maps every code of the luma depth to L* (256 entries at 8 bits, 2^bits above). */
+  lightnessPlanes(y: Uint8Array | Uint16Array): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
     const g = this.geometry;
     const w = this.working;
     const full = this.full;
