@@ -136,6 +136,19 @@ describe('high bit depth', () => {
     expect(result.frames).toBe(12);
   });
 
+  it('an ffmpeg (FFMPEG_PATH) that cannot write the depth is named in one line', async () => {
+    const { writeFile, chmod } = await import('node:fs/promises');
+    const { ffmpegPath } = await import('../src/decode/binaries.js');
+    // A build whose FFV1 encoder takes 8-bit samples only, as slimmer or older builds do.
+    const fake = join(dir, 'ffmpeg-8bit-ffv1.sh');
+    await writeFile(fake, `#!/bin/sh\nif [ "$3" = "encoder=ffv1" ]; then echo "Encoder ffv1 [FFmpeg video codec #1]:"; echo "    Supported pixel formats: yuv420p yuv422p yuv444p gray"; exit 0; fi\nexec ${ffmpegPath()} "$@"\n`);
+    await chmod(fake, 0o755);
+    const input = await source('y10-fake.mkv', ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', 'yuv420p10le'], 24, 0.25);
+    const result = await runCli([input, '--model', model, '-o', join(dir, 'fake.mkv')], { env: { FFMPEG_PATH: fake } });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/cannot write yuv420p10le with ffv1: set FFMPEG_PATH to a build that can/)]);
+  });
+
   it('H.265 Main10 out keeps 10 bits; H.264 out warns that the depth is lost', async () => {
     const input = await source('y10-h265.mkv', ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', 'yuv420p10le'], 24, 0.5);
     const h265 = join(dir, 'main10.mp4');

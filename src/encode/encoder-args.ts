@@ -26,6 +26,12 @@ export function videoCodecArgs(settings: EncodeSettings, layout: ChromaLayout, b
   }
 }
 
+/** The ffmpeg encoder and input pixel format our video stream is written with. */
+export function encoderInput(codec: VideoCodec, layout: ChromaLayout, bits: number): { encoder: string; pixelFormat: string } {
+  const args = videoCodecArgs({ codec, crf: 18 }, layout, bits);
+  return { encoder: args[args.indexOf('-c:v') + 1], pixelFormat: args[args.lastIndexOf('-pix_fmt') + 1] };
+}
+
 /** Sample depths each codec stores (with the bundled encoders: libx264 is 8-bit only, prores_ks 10-bit). */
 const CODEC_DEPTHS: Record<VideoCodec, readonly number[]> = {
   h264: [8],

@@ -16,7 +16,8 @@ import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
 import type { VideoCodec } from '../encode/container.js';
-import { codecDepth, defaultCodecFor } from '../encode/encoder-args.js';
+import { codecDepth, defaultCodecFor, encoderInput } from '../encode/encoder-args.js';
+import { assertEncoderTakes } from '../encode/capabilities.js';
 import type { WorkingGeometry } from '../infer/geometry.js';
 import { decodeFilter } from './decode-filter.js';
 import { lumaCoefficients } from '../color/ycbcr.js';
@@ -203,6 +204,10 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     warn(`${info.path} has ${sourceBits}-bit samples but ${plan.codec} stores ${bits} bits: the output's luma is rounded to ${bits} bits (--codec ffv1 keeps all ${sourceBits})`);
   }
   const geometry = frameGeometry(info.width, info.height, info.decodeFormat, bits);
+  if (!sequenceOut) {
+    const { encoder, pixelFormat } = encoderInput(plan.codec, geometry.layout, bits);
+    await assertEncoderTakes(encoder, pixelFormat);
+  }
   const working = workingGeometry(info.width, info.height, options.resolution ?? config.local.workingShortSide, config.local.multipleOf, config.local.outputStride);
   const lut = lumaToLightnessLut(info.colorRange);
   const preparer = new FramePreparer(geometry, working, lumaToLightnessLutAtDepth(info.colorRange, bits));
