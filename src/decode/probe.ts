@@ -234,7 +234,7 @@ function runFfprobe(path: string, extra: string[]): Promise<FfprobeOutput> {
       if (error) {
         const detail = firstLine(stderr) || error.message;
         if (/moov atom not found/.test(stderr)) {
-          reject(new UserError(`${path} is truncated: its index (moov atom) is missing, so no frame is readable; the file looks incompletely copied`));
+          reject(new UserError(`not a readable video: ${path} (no moov atom: an MP4/MOV that is truncated or incompletely copied, or not an MP4/MOV at all)`));
           return;
         }
         reject(new UserError(`not a readable video: ${path} (${detail})`));
