@@ -14,6 +14,8 @@ export interface ModelConfig {
     file: string;
     lightnessInput: string;
     globalInput: string;
+    /** Optional colour-hint input [N, 3, H/outputStride, W/outputStride]: a*, b* (Lab units) and a 0/1 mask. */
+    hintsInput?: string;
     output: string;
     multipleOf: number;
     outputStride: number;
@@ -65,6 +67,7 @@ export function parseModelConfig(raw: unknown, dir: string, source = 'model.json
       file: str(local.file, 'local.file'),
       lightnessInput: str(localInputs.L, 'local.inputs.L'),
       globalInput: str(localInputs.global, 'local.inputs.global'),
+      hintsInput: localInputs.hints === undefined ? undefined : str(localInputs.hints, 'local.inputs.hints'),
       output: str(local.output, 'local.output'),
       multipleOf: num(local.multipleOf ?? 8, 'local.multipleOf'),
       outputStride: num(local.outputStride, 'local.outputStride'),
