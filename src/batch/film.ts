@@ -11,6 +11,7 @@ import type { Shot } from '../shots/index.js';
 import { type Chunk, chunkFileName, groupShotsIntoChunks, shotSelection } from './chunks.js';
 import { joinChunks } from './join.js';
 import { verifyChunk, verifyOutput } from './verify.js';
+import { isAlive, removeStaleTemporaries } from '../encode/temp-files.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 
 export type RenderSettings = Omit<ColorizeOptions, 'input' | 'output' | 'colorizer' | 'signal' | 'onProgress' | 'shots' | 'start' | 'duration' | 'audio'>;
@@ -238,24 +239,4 @@ async function removeWorkDir(workDir: string): Promise<void> {
 
 export const WORK_FOLDER = '.colorize-work';
 
-/** Hidden `.<stem>.partial-<pid>-…` files left by a process that no longer runs (kill -9, power loss). */
-async function removeStaleTemporaries(folder: string, stem?: string): Promise<void> {
-  const names = await readdir(folder).catch(() => [] as string[]);
-  for (const name of names) {
-    const match = /^\.(.*)\.partial-(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(name);
-    if (!match || (stem !== undefined && match[1] !== stem)) continue;
-    const pid = Number(match[2]);
-    if (pid === process.pid || isAlive(pid)) continue;
-    await unlink(join(folder, name)).catch(() => undefined);
-  }
-}
-
-/** Whether a process of this id runs (one we may not signal counts as running). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
