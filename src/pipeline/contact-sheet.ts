@@ -10,6 +10,7 @@ import type { Colorizer } from '../infer/colorizer.js';
 import type { Shot } from '../shots/index.js';
 import { colorizeImageLightness, labToSrgb8 } from './colorize-image.js';
 import { temporaryPathFor } from '../encode/temp-files.js';
+import { plural } from '../plural.js';
 
 export interface ContactSheetOptions {
   /** Thumbnail width in pixels. */
@@ -78,7 +79,7 @@ export async function writeContactSheet(info: VideoInfo, shots: Shot[], outputPa
 function label(shot: Shot, width: number): string {
   const seconds = shot.startTime;
   const stamp = `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(2).padStart(5, '0')}`;
-  const text = `#${shot.index}  ${stamp}  (${shot.endFrame - shot.startFrame} frames)`;
+  const text = `#${shot.index}  ${stamp}  (${plural(shot.endFrame - shot.startFrame, 'frame')})`;
   return `<svg width="${width}" height="${LABEL_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><text x="2" y="16" font-family="sans-serif" font-size="13" fill="#e0e0e0">${text}</text></svg>`;
 }
 
