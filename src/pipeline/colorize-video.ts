@@ -113,6 +113,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
 
 async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ shots: Shot[]; segments: FrameSegment[] }> {
   const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: NaN, etaSeconds: NaN });
+  report(0, info.frameCount);
   if (options.shots !== undefined) {
     if (options.start !== undefined || options.duration !== undefined) throw new UserError('--shot cannot be combined with --start/--duration', 2);
     const whole = rangeFromTimes(info.frameCount, info.fps);
