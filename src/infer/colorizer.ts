@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
 import { type ModelConfig, loadModelConfig } from './model-config.js';
+import { verifyModelFiles } from './model-integrity.js';
 import { type Device, type DeviceRequest, openSessions } from './device.js';
 
 /**
@@ -32,6 +33,7 @@ export class Colorizer {
         throw new UserError(`model file missing: ${file}`);
       }
     }
+    await verifyModelFiles(config);
     const { device: chosen, sessions } = await openSessions(files, device);
     const colorizer = new Colorizer(config, chosen, sessions[0], sessions[1]);
     colorizer.checkIo();

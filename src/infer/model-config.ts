@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
+import { type GraphFacts, graphFacts } from './model-integrity.js';
 
 /** models/model.json: everything the pipeline needs to run a (re)trained model without code changes. */
 export interface ModelConfig {
@@ -22,6 +23,8 @@ export interface ModelConfig {
     workingShortSide: number;
   };
   abScale: number;
+  /** Each graph's recorded size and SHA-256 (models/model.json's global/local "bytes", "sha256"), checked on load. */
+  integrity: { global: GraphFacts; local: GraphFacts };
 }
 
 export async function loadModelConfig(modelPath: string): Promise<ModelConfig> {
@@ -74,6 +77,7 @@ export function parseModelConfig(raw: unknown, dir: string, source = 'model.json
       workingShortSide: num(local.workingShortSide, 'local.workingShortSide'),
     },
     abScale: num(ab.scale, 'output.ab.scale'),
+    integrity: { global: graphFacts(global, 'global', bad), local: graphFacts(local, 'local', bad) },
   };
   if (config.normalization.scale === 0) throw bad('input.L.scale must not be 0');
   for (const [name, value] of [
