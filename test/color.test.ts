@@ -4,6 +4,7 @@ import { lumaToLightnessLut } from '../src/color/luts.js';
 import { lumaCoefficients, rgbToChromaCodes, ycbcrCodesToRgb } from '../src/color/ycbcr.js';
 import { ChromaComposer } from '../src/color/compose.js';
 import { resizeArea } from '../src/color/resample.js';
+import { ReferenceChromaComposer } from './helpers/compose-reference.js';
 
 describe('CIE Lab (D65) against published reference values', () => {
   it.each([
@@ -103,5 +104,63 @@ describe('area resize', () => {
   it('averages blocks exactly when the ratio is whole', () => {
     const src = Float32Array.from([1, 3, 5, 7, 1, 3, 5, 7]);
     expect(Array.from(resizeArea(src, 4, 2, 2, 1))).toEqual([2, 6]);
+  });
+});
+
+describe('optimized chroma composition', () => {
+  // Deterministic pseudo-random numbers, so a failure can be reproduced.
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+
+  it.each([
+    { chromaWidth: 97, chromaHeight: 55, gridWidth: 20, gridHeight: 11, matrix: 'bt709', range: 'limited', edgeSigma: 6 },
+    { chromaWidth: 64, chromaHeight: 36, gridWidth: 16, gridHeight: 9, matrix: 'bt601', range: 'full', edgeSigma: 6 },
+    { chromaWidth: 33, chromaHeight: 17, gridWidth: 33, gridHeight: 17, matrix: 'bt709', range: 'limited', edgeSigma: 0 },
+    { chromaWidth: 8, chromaHeight: 5, gridWidth: 12, gridHeight: 7, matrix: 'bt601', range: 'limited', edgeSigma: 3 },
+    { chromaWidth: 3, chromaHeight: 2, gridWidth: 1, gridHeight: 1, matrix: 'bt601', range: 'limited', edgeSigma: 6 },
+  ] as const)('gives exactly the reference output on random data (%j)', (geometry) => {
+    const next = random(geometry.chromaWidth * 31 + geometry.gridWidth);
+    const n = geometry.chromaWidth * geometry.chromaHeight;
+    const gridN = geometry.gridWidth * geometry.gridHeight;
+    for (let trial = 0; trial < 3; trial++) {
+      const lightness = Float32Array.from({ length: n }, () => 100 * next());
+      const gridLightness = Float32Array.from({ length: gridN }, () => 100 * next());
+      // a*b* well beyond the sRGB gamut too, so clipping paths are exercised.
+      const ab = Float32Array.from({ length: 2 * gridN }, () => 260 * next() - 130);
+      const expected = { cb: new Uint8Array(n), cr: new Uint8Array(n) };
+      const actual = { cb: new Uint8Array(n), cr: new Uint8Array(n) };
+      new ReferenceChromaComposer(geometry).compose(lightness, gridLightness, ab, expected.cb, expected.cr);
+      const composer = new ChromaComposer(geometry);
+      composer.compose(lightness, gridLightness, ab, actual.cb, actual.cr);
+      expect(actual.cb).toEqual(expected.cb);
+      expect(actual.cr).toEqual(expected.cr);
+      expect(composer.upsampleAb(lightness, gridLightness, ab)).toEqual(new ReferenceChromaComposer(geometry).upsampleAb(lightness, gridLightness, ab));
+    }
+  });
+
+  it('writes 10-bit codes into 16-bit planes that agree with the 8-bit ones', () => {
+    const geometry = { chromaWidth: 40, chromaHeight: 20, gridWidth: 10, gridHeight: 5, matrix: 'bt709', range: 'limited' } as const;
+    const next = random(7);
+    const n = 800;
+    const lightness = Float32Array.from({ length: n }, () => 100 * next());
+    const gridLightness = Float32Array.from({ length: 50 }, () => 100 * next());
+    const ab = Float32Array.from({ length: 100 }, () => 120 * next() - 60);
+    const cb8 = new Uint8Array(n);
+    const cr8 = new Uint8Array(n);
+    const cb10 = new Uint16Array(n);
+    const cr10 = new Uint16Array(n);
+    new ChromaComposer(geometry).compose(lightness, gridLightness, ab, cb8, cr8);
+    new ChromaComposer({ ...geometry, bitDepth: 10 }).compose(lightness, gridLightness, ab, cb10, cr10);
+    for (let i = 0; i < n; i++) {
+      expect(Math.abs(cb10[i] / 4 - cb8[i])).toBeLessThanOrEqual(0.5 + 1e-9);
+      expect(Math.abs(cr10[i] / 4 - cr8[i])).toBeLessThanOrEqual(0.5 + 1e-9);
+      expect(cb10[i]).toBeGreaterThanOrEqual(64);
+      expect(cr10[i]).toBeLessThanOrEqual(960);
+    }
   });
 });
