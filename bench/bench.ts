@@ -10,12 +10,12 @@
  * --end-to-end also times the command as a user runs it (`node bin/colorize-video.js`, needs
  * `npm run build`: process start, probe, shot scan and model load included) on the same clip.
  * --batches times the local network alone per batch size at each clip's working size and names
- * the fastest per frame. --json prints only the JSON document (also written to --out,
+ * the fastest per frame (--only-batches: that alone, no clips). --json prints only the JSON document (also written to --out,
  * default .out/bench.json).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'end-to-end': { type: 'boolean', default: false },
     batches: { type: 'string' },
+    'only-batches': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     out: { type: 'string', default: '.out/bench.json' },
   },
@@ -107,14 +108,26 @@ async function timePlainTranscode(input: string, output: string): Promise<number
 /** The installed command, as a user runs it (from the compiled dist/, which `npm run build` makes). */
 async function timeCommand(input: string, output: string): Promise<number> {
   const bin = join(root, 'bin', 'colorize-video.js');
-  // From sources, compile first so the command runs the code being measured (untimed).
-  if (!here.includes(`${join('dist', 'bench')}`)) await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
+  // From sources, compile first (untimed) when dist/ is older than the code being measured.
+  if (!here.includes(join('dist', 'bench')) && (await newestSource(join(root, 'src'))) > (await modifiedAt(join(root, 'dist', 'src', 'cli', 'main.js')))) {
+    await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
+  }
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('--end-to-end runs bin/colorize-video.js: run `npm run build` first');
   const args = [bin, input, '-o', output, '--overwrite', '--json', '--device', values.device!, '--batch-size', values['batch-size']!, '--preset', values.preset!, '--crf', values.crf!];
   if (values.model) args.push('--model', values.model);
   const start = performance.now();
   await run(process.execPath, args, { env: { ...process.env, COLORIZE_VIDEO_NO_CACHE: '1' } });
   return (performance.now() - start) / 1000;
+}
+
+async function modifiedAt(path: string): Promise<number> {
+  return (await stat(path).catch(() => undefined))?.mtimeMs ?? 0;
+}
+
+async function newestSource(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const times = await Promise.all(entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => modifiedAt(join(e.parentPath ?? e.path, e.name))));
+  return Math.max(0, ...times);
 }
 
 async function timeBatches(sizes: string[], batchSizes: number[]): Promise<NonNullable<BenchReport['batches']>> {
@@ -177,7 +190,7 @@ async function main(): Promise<void> {
     rows: [],
   };
   try {
-    for (const size of sizes) {
+    for (const size of values['only-batches'] ? [] : sizes) {
       const clip = join(dir, `clip-${size}.mp4`);
       await makeClip(clip, size, Number(values.seconds));
       await probeVideo(clip); // warms the file cache and ffprobe, so the first timing is not penalised
@@ -229,6 +242,16 @@ async function main(): Promise<void> {
 }
 
 function printTables(report: BenchReport): void {
+  if (report.rows.length > 0) printClipTable(report);
+  if (report.batches) {
+    console.log('\n| clip | working size | batch | ms per batch | ms per frame |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const t of report.batches.timings) console.log(`| ${t.size} | ${t.working} | ${t.batchSize} | ${t.msPerBatch} | ${t.msPerFrame} |`);
+    for (const [size, best] of Object.entries(report.batches.fastest)) console.log(`fastest batch size at ${size}: ${best.batchSize} (${best.msPerFrame} ms per frame)`);
+  }
+}
+
+function printClipTable(report: BenchReport): void {
   const e2e = report.rows.some((r) => r.endToEnd);
   console.log(`| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode |${e2e ? ' whole command vs transcode |' : ''} decode | infer | temporal | compose | encode | shots (ms/frame) | probe | device choice | model load (s) |`);
   console.log(`| --- | --- | --- | --- | --- | --- |${e2e ? ' --- |' : ''} --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
@@ -240,12 +263,6 @@ function printTables(report: BenchReport): void {
     );
   }
   console.log('\nStage figures are wall time per frame spent inside each stage; stages overlap, so they do not add up to 1/fps.');
-  if (report.batches) {
-    console.log('\n| clip | working size | batch | ms per batch | ms per frame |');
-    console.log('| --- | --- | --- | --- | --- |');
-    for (const t of report.batches.timings) console.log(`| ${t.size} | ${t.working} | ${t.batchSize} | ${t.msPerBatch} | ${t.msPerFrame} |`);
-    for (const [size, best] of Object.entries(report.batches.fastest)) console.log(`fastest batch size at ${size}: ${best.batchSize} (${best.msPerFrame} ms per frame)`);
-  }
 }
 
 main().catch((error: unknown) => {
