@@ -14,7 +14,7 @@
  * default .out/bench.json).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +65,12 @@ export interface BenchRow {
   transcodeFps: number;
   ratioToTranscode: number;
   stageMsPerFrame: Record<string, number>;
+  /**
+   * CPU seconds (this process and its ffmpeg children, Linux only) of the colorize run and of the
+   * transcode, and their ratio: on a shared, loaded machine this moves far less than the wall
+   * times, and on a machine whose cores both runs keep busy it is what the wall ratio tends to.
+   */
+  cpu?: { colorizeSeconds: number; transcodeSeconds: number; ratioToTranscode: number };
   startupSeconds: ColorizeResult['startupSeconds'];
   /** The CLI as a user runs it on the same clip, when --end-to-end. */
   endToEnd?: { seconds: number; ratioToTranscode: number };
@@ -94,6 +100,19 @@ async function makeClip(path: string, size: string, seconds: number): Promise<vo
     '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
     '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', 'yuv420p', '-c:a', 'aac', path,
   ]);
+}
+
+/** CPU seconds used so far by this process and its waited-for children (/proc, Linux), or undefined. */
+function cpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime are fields 14-17 of the line, 12-15 after the command name.
+    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    return ticks / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function timePlainTranscode(input: string, output: string): Promise<number> {
@@ -195,7 +214,9 @@ async function main(): Promise<void> {
       await makeClip(clip, size, Number(values.seconds));
       await probeVideo(clip); // warms the file cache and ffprobe, so the first timing is not penalised
       for (let repetition = 0; repetition < Math.max(1, Number(values.repeat)); repetition++) {
+        const cpu0 = cpuSeconds();
         const transcodeSeconds = await timePlainTranscode(clip, join(dir, `plain-${size}.mp4`));
+        const cpu1 = cpuSeconds();
         const result: ColorizeResult = await colorizeVideo({
           input: clip,
           output: join(dir, `color-${size}.mp4`),
@@ -207,6 +228,7 @@ async function main(): Promise<void> {
           preset: values.preset,
           crf: Number(values.crf),
         });
+        const cpu2 = cpuSeconds();
         const perFrame = (s: number) => round((1000 * s) / result.frames);
         const row: BenchRow = {
           size,
@@ -219,6 +241,10 @@ async function main(): Promise<void> {
           transcodeFps: round(result.frames / transcodeSeconds, 1),
           ratioToTranscode: round(transcodeSeconds / result.seconds, 3),
           stageMsPerFrame: Object.fromEntries(Object.entries(result.stageSeconds).map(([k, v]) => [k, perFrame(v)])),
+          cpu:
+            cpu0 !== undefined && cpu1 !== undefined && cpu2 !== undefined
+              ? { colorizeSeconds: round(cpu2 - cpu1, 2), transcodeSeconds: round(cpu1 - cpu0, 2), ratioToTranscode: round((cpu1 - cpu0) / (cpu2 - cpu1), 3) }
+              : undefined,
           startupSeconds: { probe: round(result.startupSeconds.probe, 3), deviceSelect: round(result.startupSeconds.deviceSelect, 3), modelLoad: round(result.startupSeconds.modelLoad, 3) },
         };
         if (values['end-to-end']) {
@@ -253,13 +279,13 @@ function printTables(report: BenchReport): void {
 
 function printClipTable(report: BenchReport): void {
   const e2e = report.rows.some((r) => r.endToEnd);
-  console.log(`| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode |${e2e ? ' whole command vs transcode |' : ''} decode | infer | temporal | compose | encode | shots (ms/frame) | probe | device choice | model load (s) |`);
-  console.log(`| --- | --- | --- | --- | --- | --- |${e2e ? ' --- |' : ''} --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  console.log(`| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode | CPU time vs transcode |${e2e ? ' whole command vs transcode |' : ''} decode | infer | temporal | compose | encode | shots (ms/frame) | probe | device choice | model load (s) |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- |${e2e ? ' --- |' : ''} --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   for (const r of report.rows) {
     const s = r.stageMsPerFrame;
     const st = r.startupSeconds;
     console.log(
-      `| ${r.size} | ${r.frames} | ${r.device} | ${r.colorizeFps.toFixed(2)} | ${r.transcodeFps.toFixed(1)} | ${r.ratioToTranscode.toFixed(3)}x |${e2e ? ` ${r.endToEnd ? `${r.endToEnd.ratioToTranscode.toFixed(3)}x` : ''} |` : ''} ${s.decode} | ${s.infer} | ${s.temporal} | ${s.compose} | ${s.encode} | ${s.shots} | ${st.probe.toFixed(3)} | ${st.deviceSelect.toFixed(3)} | ${st.modelLoad.toFixed(3)} |`,
+      `| ${r.size} | ${r.frames} | ${r.device} | ${r.colorizeFps.toFixed(2)} | ${r.transcodeFps.toFixed(1)} | ${r.ratioToTranscode.toFixed(3)}x | ${r.cpu ? `${r.cpu.ratioToTranscode.toFixed(3)}x` : 'n/a'} |${e2e ? ` ${r.endToEnd ? `${r.endToEnd.ratioToTranscode.toFixed(3)}x` : ''} |` : ''} ${s.decode} | ${s.infer} | ${s.temporal} | ${s.compose} | ${s.encode} | ${s.shots} | ${st.probe.toFixed(3)} | ${st.deviceSelect.toFixed(3)} | ${st.modelLoad.toFixed(3)} |`,
     );
   }
   console.log('\nStage figures are wall time per frame spent inside each stage; stages overlap, so they do not add up to 1/fps.');

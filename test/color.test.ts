@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { labToSrgb, srgbToLab } from '../src/color/lab.js';
 import { lumaToLightnessLut } from '../src/color/luts.js';
 import { lumaCoefficients, rgbToChromaCodes, ycbcrCodesToRgb } from '../src/color/ycbcr.js';
-import { ChromaComposer } from '../src/color/compose.js';
+import { ChromaComposer, roundHalfUp } from '../src/color/compose.js';
 import { resizeArea } from '../src/color/resample.js';
 import { ReferenceChromaComposer } from './helpers/compose-reference.js';
 
@@ -162,5 +162,19 @@ describe('optimized chroma composition', () => {
       expect(cb10[i]).toBeGreaterThanOrEqual(64);
       expect(cr10[i]).toBeLessThanOrEqual(960);
     }
+  });
+});
+
+describe('roundHalfUp', () => {
+  it('agrees with Math.round on code values, ties and the doubles next to them', () => {
+    const values = [0, 0.5, 1.5, 2.5, 127.5, 254.5, 0.49999999999999994, 0.5000000000000001, 1.4999999999999998, 255.49999999999997, 1023.5, 65535.49999999999];
+    let state = 12345;
+    for (let i = 0; i < 100_000; i++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      values.push((state / 2 ** 32) * 70_000, Math.floor((state / 2 ** 32) * 70_000) + 0.5);
+    }
+    expect(values.filter((x) => roundHalfUp(x) !== Math.round(x))).toEqual([]);
+    // Below 0 (under every code's lower bound, clamped afterwards) it may differ, but never above 0.
+    expect(Math.max(0, roundHalfUp(-0.7))).toBe(Math.max(0, Math.round(-0.7)));
   });
 });
