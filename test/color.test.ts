@@ -5,6 +5,7 @@ import { lumaCoefficients, rgbToChromaCodes, ycbcrCodesToRgb } from '../src/colo
 import { ChromaComposer, roundHalfUp } from '../src/color/compose.js';
 import { resizeArea } from '../src/color/resample.js';
 import { ReferenceChromaComposer } from './helpers/compose-reference.js';
+import { referenceResizeArea } from './helpers/resample-reference.js';
 
 describe('CIE Lab (D65) against published reference values', () => {
   it.each([
@@ -176,5 +177,20 @@ describe('roundHalfUp', () => {
     expect(values.filter((x) => roundHalfUp(x) !== Math.round(x))).toEqual([]);
     // Below 0 (under every code's lower bound, clamped afterwards) it may differ, but never above 0.
     expect(Math.max(0, roundHalfUp(-0.7))).toBe(Math.max(0, Math.round(-0.7)));
+  });
+});
+
+describe('area resize, optimized', () => {
+  it.each([
+    [960, 540, 400, 224],
+    [400, 224, 100, 56],
+    [33, 17, 33, 17],
+    [17, 9, 40, 23],
+    [101, 57, 13, 7],
+  ])('gives exactly the reference output on random data (%i x %i -> %i x %i)', (sw, sh, dw, dh) => {
+    let state = sw * 7 + dh;
+    const src = Float32Array.from({ length: sw * sh }, () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 100);
+    expect(resizeArea(src, sw, sh, dw, dh)).toEqual(referenceResizeArea(src, sw, sh, dw, dh));
+    expect(resizeArea(src, sw, sh, dw, dh)).toEqual(referenceResizeArea(src, sw, sh, dw, dh));
   });
 });
