@@ -54,7 +54,8 @@ done
 mkdir -p "$out"
 
 # 1. Node runtime.
-if ! command -v node >/dev/null 2>&1 && [ ! -x "$RT/bin/node" ]; then
+# (FORCE_RUNTIME=1 assembles the carried runtime even where a node is installed, to try the parts out.)
+if { [ "${FORCE_RUNTIME:-0}" = 1 ] || ! command -v node >/dev/null 2>&1; } && [ ! -x "$RT/bin/node" ]; then
   stage_parts
   if [ ! -f "$RT_PARTS/manifest.txt" ]; then
     echo "gpu-bench: no node on PATH and no runtime parts (run bench/gpu-pack.sh here, carry .carry/p1 ... in turn)" >&2
