@@ -82,6 +82,8 @@ export interface BatchTiming {
   batchSize: number;
   msPerBatch: number;
   msPerFrame: number;
+  /** CPU time of this process (all inference threads) per frame. */
+  cpuMsPerFrame: number;
 }
 
 export interface BenchReport {
@@ -163,13 +165,16 @@ async function timeBatches(sizes: string[], batchSizes: number[]): Promise<NonNu
         const vectors = Array.from({ length: batchSize }, () => new Float32Array(global.features).fill(0.1));
         await colorizer.colorize(frames, working.width, working.height, vectors); // warm-up (first run allocates, compiles shaders)
         let runs = 0;
+        const cpuStart = process.cpuUsage();
         const start = performance.now();
         while (runs < 3 || (performance.now() - start < 1000 && runs < 50)) {
           await colorizer.colorize(frames, working.width, working.height, vectors);
           runs++;
         }
         const msPerBatch = (performance.now() - start) / runs;
-        const timing = { size, working: `${working.width}x${working.height}`, batchSize, msPerBatch: round(msPerBatch), msPerFrame: round(msPerBatch / batchSize) };
+        const cpu = process.cpuUsage(cpuStart);
+        const cpuMsPerFrame = (cpu.user + cpu.system) / 1000 / runs / batchSize;
+        const timing = { size, working: `${working.width}x${working.height}`, batchSize, msPerBatch: round(msPerBatch), msPerFrame: round(msPerBatch / batchSize), cpuMsPerFrame: round(cpuMsPerFrame) };
         timings.push(timing);
         if (!fastest[size] || timing.msPerFrame < fastest[size].msPerFrame) fastest[size] = { batchSize, msPerFrame: timing.msPerFrame };
       }
@@ -270,9 +275,9 @@ async function main(): Promise<void> {
 function printTables(report: BenchReport): void {
   if (report.rows.length > 0) printClipTable(report);
   if (report.batches) {
-    console.log('\n| clip | working size | batch | ms per batch | ms per frame |');
-    console.log('| --- | --- | --- | --- | --- |');
-    for (const t of report.batches.timings) console.log(`| ${t.size} | ${t.working} | ${t.batchSize} | ${t.msPerBatch} | ${t.msPerFrame} |`);
+    console.log('\n| clip | working size | batch | ms per batch | ms per frame | CPU ms per frame |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const t of report.batches.timings) console.log(`| ${t.size} | ${t.working} | ${t.batchSize} | ${t.msPerBatch} | ${t.msPerFrame} | ${t.cpuMsPerFrame} |`);
     for (const [size, best] of Object.entries(report.batches.fastest)) console.log(`fastest batch size at ${size}: ${best.batchSize} (${best.msPerFrame} ms per frame)`);
   }
 }
