@@ -23,7 +23,8 @@ export class FramePreparer {
     private readonly lightnessLut: Float32Array,
   ) {}
 
-  lightnessPlanes(y: Uint8Array): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
+  /** `lightnessLut` maps every code of the luma depth to L* (256 entries at 8 bits, 2^bits above). */
+  lightnessPlanes(y: Uint8Array | Uint16Array): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
     const g = this.geometry;
     const w = this.working;
     const chroma = lightnessAtChromaSize(y, g, this.lightnessLut);
@@ -38,7 +39,7 @@ export class FramePreparer {
  * L* averaged over each chroma sample's luma footprint (2x2 for 4:2:0, 2x1 for 4:2:2), looked up
  * straight from the Y' codes: no full-resolution L* plane is made (same sums in the same order).
  */
-function lightnessAtChromaSize(y: Uint8Array, g: FrameGeometry, lut: Float32Array): Float32Array {
+function lightnessAtChromaSize(y: Uint8Array | Uint16Array, g: FrameGeometry, lut: Float32Array): Float32Array {
   const { width, height, chromaWidth, chromaHeight } = g;
   const fullSize = () => {
     const full = new Float32Array(width * height);
