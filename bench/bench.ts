@@ -73,7 +73,7 @@ export interface BenchRow {
   cpu?: { colorizeSeconds: number; transcodeSeconds: number; ratioToTranscode: number };
   startupSeconds: ColorizeResult['startupSeconds'];
   /** The CLI as a user runs it on the same clip, when --end-to-end. */
-  endToEnd?: { seconds: number; ratioToTranscode: number };
+  endToEnd?: { seconds: number; ratioToTranscode: number; cpuSeconds?: number; cpuRatioToTranscode?: number };
 }
 
 export interface BatchTiming {
@@ -253,8 +253,14 @@ async function main(): Promise<void> {
           startupSeconds: { probe: round(result.startupSeconds.probe, 3), deviceSelect: round(result.startupSeconds.deviceSelect, 3), modelLoad: round(result.startupSeconds.modelLoad, 3) },
         };
         if (values['end-to-end']) {
+          const cpu3 = cpuSeconds();
           const seconds = await timeCommand(clip, join(dir, `cli-${size}.mp4`));
+          const cpu4 = cpuSeconds();
           row.endToEnd = { seconds: round(seconds, 3), ratioToTranscode: round(transcodeSeconds / seconds, 3) };
+          if (cpu0 !== undefined && cpu1 !== undefined && cpu3 !== undefined && cpu4 !== undefined) {
+            row.endToEnd.cpuSeconds = round(cpu4 - cpu3, 2);
+            row.endToEnd.cpuRatioToTranscode = round((cpu1 - cpu0) / (cpu4 - cpu3), 3);
+          }
         }
         report.rows.push(row);
       }
@@ -284,13 +290,13 @@ function printTables(report: BenchReport): void {
 
 function printClipTable(report: BenchReport): void {
   const e2e = report.rows.some((r) => r.endToEnd);
-  console.log(`| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode | CPU time vs transcode |${e2e ? ' whole command vs transcode |' : ''} decode | infer | temporal | compose | encode | shots (ms/frame) | probe | device choice | model load (s) |`);
-  console.log(`| --- | --- | --- | --- | --- | --- | --- |${e2e ? ' --- |' : ''} --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  console.log(`| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode | CPU time vs transcode |${e2e ? ' whole command vs transcode | its CPU time vs transcode |' : ''} decode | infer | temporal | compose | encode | shots (ms/frame) | probe | device choice | model load (s) |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- |${e2e ? ' --- | --- |' : ''} --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   for (const r of report.rows) {
     const s = r.stageMsPerFrame;
     const st = r.startupSeconds;
     console.log(
-      `| ${r.size} | ${r.frames} | ${r.device} | ${r.colorizeFps.toFixed(2)} | ${r.transcodeFps.toFixed(1)} | ${r.ratioToTranscode.toFixed(3)}x | ${r.cpu ? `${r.cpu.ratioToTranscode.toFixed(3)}x` : 'n/a'} |${e2e ? ` ${r.endToEnd ? `${r.endToEnd.ratioToTranscode.toFixed(3)}x` : ''} |` : ''} ${s.decode} | ${s.infer} | ${s.temporal} | ${s.compose} | ${s.encode} | ${s.shots} | ${st.probe.toFixed(3)} | ${st.deviceSelect.toFixed(3)} | ${st.modelLoad.toFixed(3)} |`,
+      `| ${r.size} | ${r.frames} | ${r.device} | ${r.colorizeFps.toFixed(2)} | ${r.transcodeFps.toFixed(1)} | ${r.ratioToTranscode.toFixed(3)}x | ${r.cpu ? `${r.cpu.ratioToTranscode.toFixed(3)}x` : 'n/a'} |${e2e ? ` ${r.endToEnd ? `${r.endToEnd.ratioToTranscode.toFixed(3)}x` : ''} | ${r.endToEnd?.cpuRatioToTranscode !== undefined ? `${r.endToEnd.cpuRatioToTranscode.toFixed(3)}x` : 'n/a'} |` : ''} ${s.decode} | ${s.infer} | ${s.temporal} | ${s.compose} | ${s.encode} | ${s.shots} | ${st.probe.toFixed(3)} | ${st.deviceSelect.toFixed(3)} | ${st.modelLoad.toFixed(3)} |`,
     );
   }
   console.log('\nStage figures are wall time per frame spent inside each stage; stages overlap, so they do not add up to 1/fps.');
