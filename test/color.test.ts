@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { labToSrgb, srgbToLab } from '../src/color/lab.js';
 import { lumaToLightnessLut } from '../src/color/luts.js';
 import { lumaCoefficients, rgbToChromaCodes, ycbcrCodesToRgb } from '../src/color/ycbcr.js';
-import { ChromaComposer } from '../src/color/compose.js';
+import { ChromaComposer, roundHalfUp } from '../src/color/compose.js';
 import { resizeArea } from '../src/color/resample.js';
+import { ReferenceChromaComposer } from './helpers/compose-reference.js';
+import { referenceResizeArea } from './helpers/resample-reference.js';
 
 describe('CIE Lab (D65) against published reference values', () => {
   it.each([
@@ -103,5 +105,92 @@ describe('area resize', () => {
   it('averages blocks exactly when the ratio is whole', () => {
     const src = Float32Array.from([1, 3, 5, 7, 1, 3, 5, 7]);
     expect(Array.from(resizeArea(src, 4, 2, 2, 1))).toEqual([2, 6]);
+  });
+});
+
+describe('optimized chroma composition', () => {
+  // Deterministic pseudo-random numbers, so a failure can be reproduced.
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+
+  it.each([
+    { chromaWidth: 97, chromaHeight: 55, gridWidth: 20, gridHeight: 11, matrix: 'bt709', range: 'limited', edgeSigma: 6 },
+    { chromaWidth: 64, chromaHeight: 36, gridWidth: 16, gridHeight: 9, matrix: 'bt601', range: 'full', edgeSigma: 6 },
+    { chromaWidth: 33, chromaHeight: 17, gridWidth: 33, gridHeight: 17, matrix: 'bt709', range: 'limited', edgeSigma: 0 },
+    { chromaWidth: 8, chromaHeight: 5, gridWidth: 12, gridHeight: 7, matrix: 'bt601', range: 'limited', edgeSigma: 3 },
+    { chromaWidth: 3, chromaHeight: 2, gridWidth: 1, gridHeight: 1, matrix: 'bt601', range: 'limited', edgeSigma: 6 },
+  ] as const)('gives exactly the reference output on random data (%j)', (geometry) => {
+    const next = random(geometry.chromaWidth * 31 + geometry.gridWidth);
+    const n = geometry.chromaWidth * geometry.chromaHeight;
+    const gridN = geometry.gridWidth * geometry.gridHeight;
+    for (let trial = 0; trial < 3; trial++) {
+      const lightness = Float32Array.from({ length: n }, () => 100 * next());
+      const gridLightness = Float32Array.from({ length: gridN }, () => 100 * next());
+      // a*b* well beyond the sRGB gamut too, so clipping paths are exercised.
+      const ab = Float32Array.from({ length: 2 * gridN }, () => 260 * next() - 130);
+      const expected = { cb: new Uint8Array(n), cr: new Uint8Array(n) };
+      const actual = { cb: new Uint8Array(n), cr: new Uint8Array(n) };
+      new ReferenceChromaComposer(geometry).compose(lightness, gridLightness, ab, expected.cb, expected.cr);
+      const composer = new ChromaComposer(geometry);
+      composer.compose(lightness, gridLightness, ab, actual.cb, actual.cr);
+      expect(actual.cb).toEqual(expected.cb);
+      expect(actual.cr).toEqual(expected.cr);
+      expect(composer.upsampleAb(lightness, gridLightness, ab)).toEqual(new ReferenceChromaComposer(geometry).upsampleAb(lightness, gridLightness, ab));
+    }
+  });
+
+  it('writes 10-bit codes into 16-bit planes that agree with the 8-bit ones', () => {
+    const geometry = { chromaWidth: 40, chromaHeight: 20, gridWidth: 10, gridHeight: 5, matrix: 'bt709', range: 'limited' } as const;
+    const next = random(7);
+    const n = 800;
+    const lightness = Float32Array.from({ length: n }, () => 100 * next());
+    const gridLightness = Float32Array.from({ length: 50 }, () => 100 * next());
+    const ab = Float32Array.from({ length: 100 }, () => 120 * next() - 60);
+    const cb8 = new Uint8Array(n);
+    const cr8 = new Uint8Array(n);
+    const cb10 = new Uint16Array(n);
+    const cr10 = new Uint16Array(n);
+    new ChromaComposer(geometry).compose(lightness, gridLightness, ab, cb8, cr8);
+    new ChromaComposer({ ...geometry, bitDepth: 10 }).compose(lightness, gridLightness, ab, cb10, cr10);
+    for (let i = 0; i < n; i++) {
+      expect(Math.abs(cb10[i] / 4 - cb8[i])).toBeLessThanOrEqual(0.5 + 1e-9);
+      expect(Math.abs(cr10[i] / 4 - cr8[i])).toBeLessThanOrEqual(0.5 + 1e-9);
+      expect(cb10[i]).toBeGreaterThanOrEqual(64);
+      expect(cr10[i]).toBeLessThanOrEqual(960);
+    }
+  });
+});
+
+describe('roundHalfUp', () => {
+  it('agrees with Math.round on code values, ties and the doubles next to them', () => {
+    const values = [0, 0.5, 1.5, 2.5, 127.5, 254.5, 0.49999999999999994, 0.5000000000000001, 1.4999999999999998, 255.49999999999997, 1023.5, 65535.49999999999];
+    let state = 12345;
+    for (let i = 0; i < 100_000; i++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      values.push((state / 2 ** 32) * 70_000, Math.floor((state / 2 ** 32) * 70_000) + 0.5);
+    }
+    expect(values.filter((x) => roundHalfUp(x) !== Math.round(x))).toEqual([]);
+    // Below 0 (under every code's lower bound, clamped afterwards) it may differ, but never above 0.
+    expect(Math.max(0, roundHalfUp(-0.7))).toBe(Math.max(0, Math.round(-0.7)));
+  });
+});
+
+describe('area resize, optimized', () => {
+  it.each([
+    [960, 540, 400, 224],
+    [400, 224, 100, 56],
+    [33, 17, 33, 17],
+    [17, 9, 40, 23],
+    [101, 57, 13, 7],
+  ])('gives exactly the reference output on random data (%i x %i -> %i x %i)', (sw, sh, dw, dh) => {
+    let state = sw * 7 + dh;
+    const src = Float32Array.from({ length: sw * sh }, () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 100);
+    expect(resizeArea(src, sw, sh, dw, dh)).toEqual(referenceResizeArea(src, sw, sh, dw, dh));
+    expect(resizeArea(src, sw, sh, dw, dh)).toEqual(referenceResizeArea(src, sw, sh, dw, dh));
   });
 });

@@ -12,7 +12,12 @@ export interface ChromaGeometry {
   range: ColorRange;
   /** Range sigma of the joint bilateral upsampling in L* units; 0 disables edge awareness. */
   edgeSigma?: number;
+  /** Bits per output chroma sample (8 by default; 10/12/16 write into a Uint16Array). */
+  bitDepth?: number;
 }
+
+/** Output chroma planes: one byte per sample at 8 bits, two above. */
+export type ChromaSamples = Uint8Array | Uint16Array;
 
 const SPATIAL_SIGMA = 1;
 
@@ -21,6 +26,12 @@ const SPATIAL_SIGMA = 1;
  * the full-resolution lightness (so chroma stops at luma edges instead of bleeding across them),
  * then L*a*b* -> sRGB -> Y'CbCr with the input's matrix and range. Only Cb/Cr are produced; the
  * caller keeps the decoded Y' plane untouched.
+ *
+ * Works one output row at a time (upsampled a*b* of a row, then its color conversion), so the
+ * intermediate stays in cache; every row has exactly 3x3 taps (taps outside the grid carry weight
+ * 0 and a valid index), which keeps the inner loop free of branches. The arithmetic, its order and
+ * the float32 rounding of the upsampled a*b* are those of the straightforward version
+ * (test/helpers/compose-reference.ts), so the output is bit-identical to it.
  */
 export class ChromaComposer {
   private readonly geometry: Required<ChromaGeometry>;
@@ -28,14 +39,16 @@ export class ChromaComposer {
   private readonly rangeWeightLut: Float32Array;
   private readonly columnTaps: Taps;
   private readonly rowTaps: Taps;
-  private readonly abFull: Float32Array;
+  private readonly aRow: Float32Array;
+  private readonly bRow: Float32Array;
 
   constructor(geometry: ChromaGeometry) {
-    this.geometry = { edgeSigma: 6, ...geometry };
+    this.geometry = { edgeSigma: 6, bitDepth: 8, ...geometry };
     this.columnTaps = taps(geometry.gridWidth, geometry.chromaWidth);
     this.rowTaps = taps(geometry.gridHeight, geometry.chromaHeight);
     this.rangeWeightLut = rangeWeights(this.geometry.edgeSigma);
-    this.abFull = new Float32Array(2 * geometry.chromaWidth * geometry.chromaHeight);
+    this.aRow = new Float32Array(geometry.chromaWidth);
+    this.bRow = new Float32Array(geometry.chromaWidth);
   }
 
   /**
@@ -44,96 +57,167 @@ export class ChromaComposer {
    * @param ab planar a*b* at grid resolution (2*gridWidth*gridHeight)
    * @param cb output Cb plane, cr output Cr plane (chromaWidth*chromaHeight each)
    */
-  compose(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array, cb: Uint8Array, cr: Uint8Array): void {
-    this.upsample(lightness, gridLightness, ab);
-    const { chromaWidth, chromaHeight, matrix, range } = this.geometry;
-    const { kr, kb } = lumaCoefficients(matrix);
-    const kg = 1 - kr - kb;
-    const full = range === 'full';
-    const scale = full ? 255 : 224;
-    const lo = full ? 0 : 16;
-    const hi = full ? 255 : 240;
-    const cbScale = scale / (2 * (1 - kb));
-    const crScale = scale / (2 * (1 - kr));
-    const n = chromaWidth * chromaHeight;
-    const lut = this.srgbLut;
-    const abFull = this.abFull;
-    for (let i = 0; i < n; i++) {
-      // L*a*b* -> XYZ (D65) -> linear sRGB, inlined: this loop runs for every chroma sample of every frame.
-      const fy = (lightness[i] + 16) / 116;
-      const fx = fy + abFull[i] / 500;
-      const fz = fy - abFull[n + i] / 200;
-      const x = 0.95047 * (fx > 0.20689655 ? fx * fx * fx : (116 * fx - 16) / 903.2962963);
-      const y = fy > 0.20689655 ? fy * fy * fy : (116 * fy - 16) / 903.2962963;
-      const z = 1.08883 * (fz > 0.20689655 ? fz * fz * fz : (116 * fz - 16) / 903.2962963);
-      const r = lut[toLutIndex(3.2404542 * x - 1.5371385 * y - 0.4985314 * z)];
-      const g = lut[toLutIndex(-0.969266 * x + 1.8760108 * y + 0.041556 * z)];
-      const b = lut[toLutIndex(0.0556434 * x - 0.2040259 * y + 1.0572252 * z)];
-      const luma = kr * r + kg * g + kb * b;
-      const u = Math.round(128 + cbScale * (b - luma));
-      const v = Math.round(128 + crScale * (r - luma));
-      cb[i] = u < lo ? lo : u > hi ? hi : u;
-      cr[i] = v < lo ? lo : v > hi ? hi : v;
+  compose(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array, cb: ChromaSamples, cr: ChromaSamples): void {
+    const { chromaWidth, chromaHeight } = this.geometry;
+    const codes = chromaCodes(this.geometry);
+    for (let y = 0; y < chromaHeight; y++) {
+      this.upsampleRow(y, lightness, gridLightness, ab);
+      toChromaRow(y * chromaWidth, chromaWidth, lightness, this.aRow, this.bRow, this.srgbLut, codes, cb, cr);
     }
   }
 
-  /** Planar a*b* at chroma-plane size (a copy), guided by `lightness` as in `compose`. */
+  /** Planar a*b* at chroma-plane size (a new array), guided by `lightness` as in `compose`. */
   upsampleAb(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): Float32Array {
-    this.upsample(lightness, gridLightness, ab);
-    return this.abFull.slice();
+    const { chromaWidth, chromaHeight } = this.geometry;
+    const n = chromaWidth * chromaHeight;
+    const out = new Float32Array(2 * n);
+    for (let y = 0; y < chromaHeight; y++) {
+      this.upsampleRow(y, lightness, gridLightness, ab);
+      out.set(this.aRow, y * chromaWidth);
+      out.set(this.bRow, n + y * chromaWidth);
+    }
+    return out;
   }
 
-  private upsample(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): void {
-    const { chromaWidth, chromaHeight, gridWidth, gridHeight } = this.geometry;
+  /** Joint bilateral upsampling of one output row into aRow/bRow. */
+  private upsampleRow(y: number, lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): void {
+    const { chromaWidth, gridWidth, gridHeight } = this.geometry;
     const gridN = gridWidth * gridHeight;
-    const n = chromaWidth * chromaHeight;
-    const out = this.abFull;
     const rangeLut = this.rangeWeightLut;
-    const edgeAware = this.geometry.edgeSigma > 0;
+    const lutLast = RANGE_LUT_SIZE - 1;
     const { index: colIndex, weight: colWeight } = this.columnTaps;
-    const { index: rowIndex, weight: rowWeight } = this.rowTaps;
-    for (let y = 0; y < chromaHeight; y++) {
-      for (let x = 0; x < chromaWidth; x++) {
-        const i = y * chromaWidth + x;
-        const guide = lightness[i];
-        let wSum = 0;
-        let aSum = 0;
-        let bSum = 0;
-        for (let ty = 0; ty < TAPS; ty++) {
-          const wy = rowWeight[y * TAPS + ty];
-          if (wy === 0) continue;
-          const gRow = rowIndex[y * TAPS + ty] * gridWidth;
-          for (let tx = 0; tx < TAPS; tx++) {
-            const wx = colWeight[x * TAPS + tx];
-            if (wx === 0) continue;
-            const q = gRow + colIndex[x * TAPS + tx];
-            let w = wy * wx;
-            if (edgeAware) {
-              const d = guide - gridLightness[q];
-              const idx = (d * d * RANGE_LUT_SCALE) | 0;
-              w *= rangeLut[idx < RANGE_LUT_SIZE ? idx : RANGE_LUT_SIZE - 1];
-            }
-            wSum += w;
-            aSum += w * ab[q];
-            bSum += w * ab[gridN + q];
-          }
-        }
-        if (wSum > 1e-6) {
-          out[i] = aSum / wSum;
-          out[n + i] = bSum / wSum;
-        } else {
-          out[i] = 0;
-          out[n + i] = 0;
-        }
+    const rows = this.rowTaps;
+    const aRow = this.aRow;
+    const bRow = this.bRow;
+    const wy0 = rows.weight[y * TAPS];
+    const wy1 = rows.weight[y * TAPS + 1];
+    const wy2 = rows.weight[y * TAPS + 2];
+    const r0 = rows.index[y * TAPS] * gridWidth;
+    const r1 = rows.index[y * TAPS + 1] * gridWidth;
+    const r2 = rows.index[y * TAPS + 2] * gridWidth;
+    const base = y * chromaWidth;
+    for (let x = 0; x < chromaWidth; x++) {
+      const guide = lightness[base + x];
+      const t = x * TAPS;
+      const c0 = colIndex[t];
+      const c1 = colIndex[t + 1];
+      const c2 = colIndex[t + 2];
+      const wx0 = colWeight[t];
+      const wx1 = colWeight[t + 1];
+      const wx2 = colWeight[t + 2];
+      let wSum = 0;
+      let aSum = 0;
+      let bSum = 0;
+      let q: number, d: number, k: number, w: number;
+      // Row-major tap order (ty, then tx), as in the reference: sums are order-sensitive.
+      q = r0 + c0; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r0 + c1; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r0 + c2; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r1 + c0; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r1 + c1; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r1 + c2; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r2 + c0; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r2 + c1; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      q = r2 + c2; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
+      if (wSum > 1e-6) {
+        aRow[x] = aSum / wSum;
+        bRow[x] = bSum / wSum;
+      } else {
+        aRow[x] = 0;
+        bRow[x] = 0;
       }
     }
   }
 }
 
+/** Constants of the Y'CbCr chroma code mapping for one matrix, range and bit depth. */
+interface ChromaCodes {
+  kr: number;
+  kg: number;
+  kb: number;
+  cbScale: number;
+  crScale: number;
+  mid: number;
+  lo: number;
+  hi: number;
+}
+
+function chromaCodes(geometry: Required<ChromaGeometry>): ChromaCodes {
+  const { kr, kb } = lumaCoefficients(geometry.matrix);
+  const step = 2 ** (geometry.bitDepth - 8);
+  const full = geometry.range === 'full';
+  const max = 2 ** geometry.bitDepth - 1;
+  const scale = full ? max : 224 * step;
+  return {
+    kr,
+    kg: 1 - kr - kb,
+    kb,
+    cbScale: scale / (2 * (1 - kb)),
+    crScale: scale / (2 * (1 - kr)),
+    mid: full ? 2 ** (geometry.bitDepth - 1) : 128 * step,
+    lo: full ? 0 : 16 * step,
+    hi: full ? max : 240 * step,
+  };
+}
+
+/** L*a*b* -> XYZ (D65) -> linear sRGB -> sRGB (LUT) -> Cb/Cr codes for `count` samples from `offset`. */
+function toChromaRow(
+  offset: number,
+  count: number,
+  lightness: Float32Array,
+  aRow: Float32Array,
+  bRow: Float32Array,
+  lut: Float32Array,
+  codes: ChromaCodes,
+  cb: ChromaSamples,
+  cr: ChromaSamples,
+): void {
+  const { kr, kg, kb, cbScale, crScale, mid, lo, hi } = codes;
+  const steps = LINEAR_TO_SRGB_STEPS;
+  for (let x = 0; x < count; x++) {
+    const i = offset + x;
+    const fy = (lightness[i] + 16) / 116;
+    const fx = fy + aRow[x] / 500;
+    const fz = fy - bRow[x] / 200;
+    const xx = 0.95047 * (fx > 0.20689655 ? fx * fx * fx : (116 * fx - 16) / 903.2962963);
+    const yy = fy > 0.20689655 ? fy * fy * fy : (116 * fy - 16) / 903.2962963;
+    const zz = 1.08883 * (fz > 0.20689655 ? fz * fz * fz : (116 * fz - 16) / 903.2962963);
+    const lr = 3.2404542 * xx - 1.5371385 * yy - 0.4985314 * zz;
+    const lg = -0.969266 * xx + 1.8760108 * yy + 0.041556 * zz;
+    const lb = 0.0556434 * xx - 0.2040259 * yy + 1.0572252 * zz;
+    const r = lut[!(lr > 0) ? 0 : lr >= 1 ? steps : (lr * steps + 0.5) | 0];
+    const g = lut[!(lg > 0) ? 0 : lg >= 1 ? steps : (lg * steps + 0.5) | 0];
+    const b = lut[!(lb > 0) ? 0 : lb >= 1 ? steps : (lb * steps + 0.5) | 0];
+    const luma = kr * r + kg * g + kb * b;
+    const u = roundHalfUp(mid + cbScale * (b - luma));
+    const v = roundHalfUp(mid + crScale * (r - luma));
+    cb[i] = u < lo ? lo : u > hi ? hi : u;
+    cr[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+/**
+ * Math.round for the code values here (|x| < 2^31), several times faster in V8: floor(x + 0.5) is
+ * exact except just below 0.5, where the sum rounds up to 1. Negative x truncate towards 0 instead
+ * of flooring, which only ever happens below the lowest code and is clamped away.
+ */
+export function roundHalfUp(x: number): number {
+  return x === 0.49999999999999994 ? 0 : (x + 0.5) | 0;
+}
+
 const TAPS = 3;
 
 interface Taps {
-  /** TAPS grid indices per output sample (flat), with their spatial weights (0 where a tap falls outside). */
+  /** TAPS grid indices per output sample (flat), with their spatial weights (weight 0, index clamped into the grid, where a tap falls outside). */
   index: Int32Array;
   weight: Float32Array;
 }
@@ -149,9 +233,9 @@ function taps(gridLength: number, outLength: number): Taps {
     for (let d = -1; d <= 1; d++) {
       const g = center + d;
       const slot = o * TAPS + d + 1;
+      index[slot] = Math.min(gridLength - 1, Math.max(0, g));
       if (g < 0 || g >= gridLength) continue;
       const dist = (g - pos) / SPATIAL_SIGMA;
-      index[slot] = g;
       weight[slot] = Math.exp(-0.5 * dist * dist);
     }
   }
@@ -170,10 +254,4 @@ function rangeWeights(sigma: number): Float32Array {
     lut[i] = sigma > 0 ? Math.max(1e-4, Math.exp(-squared / (2 * sigma * sigma))) : 1;
   }
   return lut;
-}
-
-function toLutIndex(linear: number): number {
-  if (!(linear > 0)) return 0;
-  if (linear >= 1) return LINEAR_TO_SRGB_STEPS;
-  return (linear * LINEAR_TO_SRGB_STEPS + 0.5) | 0;
 }

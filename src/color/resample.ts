@@ -1,7 +1,14 @@
-/** Area-average resize of a single-channel float image (any ratio, down or up). */
+/**
+ * Area-average resize of a single-channel float image (any ratio, down or up).
+ *
+ * Each destination column has the same number of taps (padded with weight 0 on a valid index), so
+ * the inner loop reads flat typed arrays without branches; sums and their float32 rounding per
+ * source row are those of the plain version (test/helpers/resample-reference.ts), bit for bit.
+ */
 export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number, dh: number, dst = new Float32Array(dw * dh)): Float32Array {
-  const xs = axisSpans(sw, dw);
-  const ys = axisSpans(sh, dh);
+  const xs = cached(`x${sw}:${dw}`, () => flatSpans(axisSpans(sw, dw)));
+  const ys = cached(`y${sh}:${dh}`, () => axisSpans(sh, dh));
+  const { index: xIndex, weight: xWeight, taps } = xs;
   const row = new Float32Array(dw);
   for (let y = 0; y < dh; y++) {
     row.fill(0);
@@ -9,10 +16,9 @@ export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number
     for (let k = 0; k < ySpan.indices.length; k++) {
       const srcRow = ySpan.indices[k] * sw;
       const wy = ySpan.weights[k];
-      for (let x = 0; x < dw; x++) {
-        const xSpan = xs[x];
+      for (let x = 0, t = 0; x < dw; x++, t += taps) {
         let acc = 0;
-        for (let j = 0; j < xSpan.indices.length; j++) acc += src[srcRow + xSpan.indices[j]] * xSpan.weights[j];
+        for (let j = 0; j < taps; j++) acc += src[srcRow + xIndex[t + j]] * xWeight[t + j];
         row[x] += acc * wy;
       }
     }
@@ -21,9 +27,36 @@ export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number
   return dst;
 }
 
+/** Spans by axis lengths: a video resizes the same sizes on every frame. */
+const spanCache = new Map<string, unknown>();
+
+function cached<T>(key: string, make: () => T): T {
+  let value = spanCache.get(key) as T | undefined;
+  if (value === undefined) {
+    if (spanCache.size > 64) spanCache.clear();
+    value = make();
+    spanCache.set(key, value);
+  }
+  return value;
+}
+
 interface Span {
   indices: Int32Array;
   weights: Float32Array;
+}
+
+/** Spans padded to one length: `taps` entries per destination sample. */
+function flatSpans(spans: Span[]): { index: Int32Array; weight: Float32Array; taps: number } {
+  const taps = Math.max(1, ...spans.map((s) => s.indices.length));
+  const index = new Int32Array(spans.length * taps);
+  const weight = new Float32Array(spans.length * taps);
+  spans.forEach((span, d) => {
+    index.set(span.indices, d * taps);
+    weight.set(span.weights, d * taps);
+    // Padding taps repeat a real index with weight 0 (adds exactly 0 to the sum).
+    for (let j = span.indices.length; j < taps; j++) index[d * taps + j] = span.indices[0] ?? 0;
+  });
+  return { index, weight, taps };
 }
 
 /** For each destination sample, the source samples it covers and their normalized overlap weights. */

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
 import { type ModelConfig, loadModelConfig } from './model-config.js';
 import { verifyModelFiles } from './model-integrity.js';
-import { type Device, type DeviceRequest, openSessions } from './device.js';
+import { type Device, type DeviceRequest, openSessions, type SessionSettings } from './device.js';
 
 /**
  * The two networks of an Iizuka-style colorizer: a global network run once per shot on a square
@@ -15,6 +15,8 @@ export class Colorizer {
   /** How many times the global network has run (once per shot is the contract). */
   globalRuns = 0;
   localRuns = 0;
+  /** Startup costs, apart from per-frame work: choosing the device, and loading the networks on it. */
+  startup = { selectSeconds: 0, loadSeconds: 0 };
 
   private constructor(
     readonly config: ModelConfig,
@@ -23,7 +25,7 @@ export class Colorizer {
     private readonly localSession: ort.InferenceSession,
   ) {}
 
-  static async load(modelPath: string, device: DeviceRequest = 'auto'): Promise<Colorizer> {
+  static async load(modelPath: string, device: DeviceRequest = 'auto', settings: SessionSettings = {}): Promise<Colorizer> {
     const config = await loadModelConfig(modelPath);
     const files = [join(config.dir, config.global.file), join(config.dir, config.local.file)];
     for (const file of files) {
@@ -34,8 +36,9 @@ export class Colorizer {
       }
     }
     await verifyModelFiles(config);
-    const { device: chosen, sessions } = await openSessions(files, device);
+    const { device: chosen, sessions, selectSeconds, loadSeconds } = await openSessions(files, device, settings);
     const colorizer = new Colorizer(config, chosen, sessions[0], sessions[1]);
+    colorizer.startup = { selectSeconds, loadSeconds };
     colorizer.checkIo();
     return colorizer;
   }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
@@ -12,13 +13,32 @@ export const DEVICE_CHOICES: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu'
 export interface OpenedSessions {
   device: Device;
   sessions: ort.InferenceSession[];
+  /** Seconds spent deciding on the device (checks and failed tries before the one that loaded). */
+  selectSeconds: number;
+  /** Seconds spent creating the sessions on the chosen device (model load). */
+  loadSeconds: number;
+}
+
+export interface SessionSettings {
+  /** onnxruntime intra-op threads on the CPU device; default from the core count (cpuInferenceThreads). */
+  intraOpThreads?: number;
+}
+
+/**
+ * Intra-op threads for CPU inference. Measured on 2 shared cores (README, Performance): a second
+ * thread gained no wall time and cost ~20% more CPU, which the other stages (decode, compose,
+ * temporal, the encoder) need; on larger machines half the cores go to inference.
+ */
+export function cpuInferenceThreads(cores = availableParallelism()): number {
+  return cores <= 2 ? 1 : Math.floor(cores / 2);
 }
 
 /**
  * Opens one session per model file on the requested device. `auto` tries cuda, then webgpu,
  * then cpu, and keeps the first under which every model loads.
  */
-export async function openSessions(files: string[], request: DeviceRequest): Promise<OpenedSessions> {
+export async function openSessions(files: string[], request: DeviceRequest, settings: SessionSettings = {}): Promise<OpenedSessions> {
+  const started = performance.now();
   const candidates: Device[] = request === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [request];
   const failures: string[] = [];
   // Failures are reported in our own words; onnxruntime's native log would only repeat them.
@@ -29,10 +49,12 @@ export async function openSessions(files: string[], request: DeviceRequest): Pro
       failures.push(`${device}: ${missing}`);
       continue;
     }
+    const tryStarted = performance.now();
     try {
       const sessions: ort.InferenceSession[] = [];
-      for (const file of files) sessions.push(await ort.InferenceSession.create(file, sessionOptions(device)));
-      return { device, sessions };
+      for (const file of files) sessions.push(await ort.InferenceSession.create(file, sessionOptions(device, settings)));
+      const loaded = performance.now();
+      return { device, sessions, selectSeconds: (tryStarted - started) / 1000, loadSeconds: (loaded - tryStarted) / 1000 };
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
       if (isModelFileProblem(reason)) throw new UserError(`model could not be loaded: ${shorten(reason)}`);
@@ -81,9 +103,10 @@ function missingGpu(device: Device): string | undefined {
   return 'no GPU device found (/dev/nvidia*, /dev/dri/renderD*)';
 }
 
-function sessionOptions(device: Device): ort.InferenceSession.SessionOptions {
+function sessionOptions(device: Device, settings: SessionSettings): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [device],
+    ...(device === 'cpu' ? { intraOpNumThreads: Math.max(1, settings.intraOpThreads ?? cpuInferenceThreads()) } : {}),
     graphOptimizationLevel: 'all',
     // Quiet: a provider that fails to load in `auto` is expected, not an error for the user.
     logSeverityLevel: 3,

@@ -65,6 +65,8 @@ export interface ColorizeOptions {
   audio?: boolean;
   /** An already loaded model to reuse across many renders (batch mode); it is not released here. */
   colorizer?: Colorizer;
+  /** onnxruntime intra-op threads on the CPU device; default from the core count. */
+  inferThreads?: number;
   /** Frames buffered between stages; memory is bounded by it. */
   queueSize?: number;
   /** Bytes the frames in flight may take (default 768 MiB): large or deep frames get shorter queues. */
@@ -100,6 +102,8 @@ export interface ColorizeResult {
   device: string;
   model: string;
   stageSeconds: Record<StageName, number>;
+  /** One-off costs before the first frame: probing the input, choosing the device, loading the model (0 for a model passed in). */
+  startupSeconds: { probe: number; deviceSelect: number; modelLoad: number };
   /** Highest number of frames held in the inter-stage queues at once. */
   queueHighWater: number;
   /** Things the user should know that did not stop the run. */
@@ -119,16 +123,19 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const clock = new StageClock();
   options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const info = await probeVideo(options.input, { fps: options.fps });
+  const probeSeconds = (performance.now() - started) / 1000;
   const codec = options.codec ?? defaultCodecFor(info.samples.bits);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
   const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
   if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
+  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads }));
+  const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
+  const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
   try {
     const { shots, segments } = await clock.time('shots', () => planRender(info, options));
     const references = await loadReferences(options, shots, colorizer.config.global.size);
-    return await render({ info, output, codec, colorizer, shots, segments, references, options, clock, started });
+    return { ...(await render({ info, output, codec, colorizer, shots, segments, references, options, clock, started })), startupSeconds };
   } finally {
     if (!options.colorizer) await colorizer.release();
   }
@@ -196,7 +203,7 @@ interface ComposingFrame {
   chroma: Promise<{ cb: Samples; cr: Samples }>;
 }
 
-async function render(plan: RenderPlan): Promise<ColorizeResult> {
+async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSeconds'>> {
   const { info, colorizer, shots, segments, options, clock } = plan;
   const config = colorizer.config;
   const warnings: string[] = [];

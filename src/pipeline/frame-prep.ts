@@ -17,24 +17,17 @@ export interface PreparedFrame {
 }
 
 export class FramePreparer {
-  private readonly full: Float32Array;
-
   constructor(
     private readonly geometry: FrameGeometry,
     private readonly working: WorkingGeometry,
     private readonly lightnessLut: Float32Array,
-  ) {
-    this.full = new Float32Array(geometry.width * geometry.height);
-  }
+  ) {}
 
   /** `lightnessLut` maps every code of the luma depth to L* (256 entries at 8 bits, 2^bits above). */
   lightnessPlanes(y: Uint8Array | Uint16Array): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
     const g = this.geometry;
     const w = this.working;
-    const full = this.full;
-    const lut = this.lightnessLut;
-    for (let i = 0; i < full.length; i++) full[i] = lut[y[i]];
-    const chroma = toChromaSize(full, g);
+    const chroma = lightnessAtChromaSize(y, g, this.lightnessLut);
     // The network input is far smaller than the chroma plane, so it is derived from it (4x fewer reads for 4:2:0).
     const working = resizeArea(chroma, g.chromaWidth, g.chromaHeight, w.width, w.height);
     const grid = resizeArea(working, w.width, w.height, w.gridWidth, w.gridHeight);
@@ -42,21 +35,38 @@ export class FramePreparer {
   }
 }
 
-/** L* averaged over each chroma sample's luma footprint (2x2 for 4:2:0, 2x1 for 4:2:2). */
-function toChromaSize(full: Float32Array, g: FrameGeometry): Float32Array {
+/**
+ * L* averaged over each chroma sample's luma footprint (2x2 for 4:2:0, 2x1 for 4:2:2), looked up
+ * straight from the Y' codes: no full-resolution L* plane is made (same sums in the same order).
+ */
+function lightnessAtChromaSize(y: Uint8Array | Uint16Array, g: FrameGeometry, lut: Float32Array): Float32Array {
   const { width, height, chromaWidth, chromaHeight } = g;
-  if (chromaWidth === width && chromaHeight === height) return full.slice();
-  if (width % 2 !== 0 || (chromaHeight !== height && height % 2 !== 0)) return resizeArea(full, width, height, chromaWidth, chromaHeight);
+  const fullSize = () => {
+    const full = new Float32Array(width * height);
+    for (let i = 0; i < full.length; i++) full[i] = lut[y[i]];
+    return full;
+  };
+  if (chromaWidth === width && chromaHeight === height) return fullSize();
+  if (width % 2 !== 0 || (chromaHeight !== height && height % 2 !== 0)) return resizeArea(fullSize(), width, height, chromaWidth, chromaHeight);
   const out = new Float32Array(chromaWidth * chromaHeight);
-  const rows = chromaHeight === height ? 1 : 2;
-  const scale = 1 / (2 * rows);
+  if (chromaHeight === height) {
+    for (let cy = 0; cy < chromaHeight; cy++) {
+      const top = cy * width;
+      const o = cy * chromaWidth;
+      for (let cx = 0; cx < chromaWidth; cx++) {
+        const x = top + 2 * cx;
+        out[o + cx] = (lut[y[x]] + lut[y[x + 1]] + 0) * 0.5;
+      }
+    }
+    return out;
+  }
   for (let cy = 0; cy < chromaHeight; cy++) {
-    const top = cy * rows * width;
-    const bottom = top + (rows - 1) * width;
+    const top = 2 * cy * width;
+    const bottom = top + width;
     const o = cy * chromaWidth;
     for (let cx = 0; cx < chromaWidth; cx++) {
       const x = 2 * cx;
-      out[o + cx] = (full[top + x] + full[top + x + 1] + (rows === 2 ? full[bottom + x] + full[bottom + x + 1] : 0)) * scale;
+      out[o + cx] = (lut[y[top + x]] + lut[y[top + x + 1]] + (lut[y[bottom + x]] + lut[y[bottom + x + 1]])) * 0.25;
     }
   }
   return out;
