@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupShotsIntoChunks, shotSelection } from '../src/batch/chunks.js';
+import { planChunks, shotSelection } from '../src/batch/chunks.js';
 import { discoverInputs, globMatcher, mirroredOutputPath } from '../src/batch/discover.js';
 import type { BatchReportFile } from '../src/batch/report.js';
 import { runBatch } from '../src/batch/run-batch.js';
@@ -58,13 +58,31 @@ afterAll(async () => {
 describe('batch helpers', () => {
   it('groups whole shots into chunks of at least N seconds, the remainder joining the last', () => {
     const shots = shotsFromCuts([10, 20, 60, 65, 70], 80, 10);
-    const chunks = groupShotsIntoChunks(shots, 10, 2);
-    expect(chunks.map((c) => [c.startFrame, c.endFrame, shotSelection(c)])).toEqual([
-      [0, 20, '0-1'],
-      [20, 60, '2'],
-      [60, 80, '3-5'],
+    const chunks = planChunks(shots, 10, { chunkSeconds: 2 });
+    expect(chunks.map((c) => [c.startFrame, c.endFrame, shotSelection(c), c.warmupFrames])).toEqual([
+      [0, 20, '0-1', 0],
+      [20, 60, '2', 0],
+      [60, 80, '3-5', 0],
     ]);
-    expect(groupShotsIntoChunks(shots, 10, 30)).toHaveLength(1);
+    expect(planChunks(shots, 10, { chunkSeconds: 30 })).toHaveLength(1);
+  });
+
+  it('splits a shot longer than two chunks into pieces with a warm-up inside the shot', () => {
+    // shots: 0-5, 5-105 (10 s), 105-110, 110-112
+    const shots = shotsFromCuts([5, 105, 110], 112, 10);
+    const chunks = planChunks(shots, 10, { chunkSeconds: 3, warmupSeconds: 1 });
+    expect(chunks.map((c) => [c.startFrame, c.endFrame, c.firstShot, c.lastShot, c.warmupFrames])).toEqual([
+      [0, 38, 0, 1, 0], // the short first shot rides with the first piece
+      [38, 72, 1, 1, 10],
+      [72, 112, 1, 3, 10], // last piece, then the short shots after it (a remainder)
+    ]);
+    // One shot only: pieces cover it without gaps or overlaps; the warm-up never crosses the cut.
+    const single = planChunks(shotsFromCuts([], 95, 10), 10, { chunkSeconds: 1, warmupSeconds: 5 });
+    expect(single).toHaveLength(9);
+    expect(single[0]).toMatchObject({ startFrame: 0, warmupFrames: 0 });
+    expect(single[1].warmupFrames).toBe(single[1].startFrame);
+    for (let i = 1; i < single.length; i++) expect(single[i].startFrame).toBe(single[i - 1].endFrame);
+    expect(single[single.length - 1].endFrame).toBe(95);
   });
 
   it('matches globs and mirrors folders', async () => {
