@@ -260,11 +260,11 @@ export async function prepareWorkDir(workDir: string, manifest: Manifest): Promi
 }
 
 /** Removes the work folder and, when they are left empty, the folders above it up to `.colorize-work`. */
-export async function removeWorkDir(workDir: string): Promise<void> {
+export async function removeWorkDir(workDir: string, rootName = WORK_FOLDER): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   let dir = dirname(workDir);
   while (basename(dir) !== '' && dir !== dirname(dir)) {
-    const isRoot = basename(dir) === WORK_FOLDER;
+    const isRoot = basename(dir) === rootName;
     try {
       await rmdir(dir);
     } catch {
