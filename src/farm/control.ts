@@ -68,7 +68,7 @@ async function filmStatus(store: FarmStore, film: FilmRecord): Promise<FilmStatu
       renderedFrames += progress;
     } else if (state === 'failed') {
       status.chunks.failed++;
-    } else {
+    } else if (state !== 'unknown') {
       status.chunks.waiting++;
     }
     if (job?.failedReason && state !== 'completed') status.failures.push({ chunk: data.chunk.index, error: job.failedReason, attempts: job.attemptsMade });

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { UserError } from '../decode/errors.js';
 import type { ChunkJobData, JoinJobData } from './job-data.js';
 import { redactedUrl, redisConnection } from './connection.js';
@@ -47,9 +47,17 @@ export class FarmStore {
   readonly joins: Queue;
   private readonly prefix = farmPrefix();
 
+  /** One connection of our own for the queues and records, so its errors always have a listener. */
+  private readonly redis: Redis;
+  private readonly errorListeners = new Set<(error: Error) => void>();
+
   private constructor(readonly connection: ConnectionOptions) {
-    this.chunks = new Queue(CHUNK_QUEUE, { connection, prefix: this.prefix });
-    this.joins = new Queue(JOIN_QUEUE, { connection, prefix: this.prefix });
+    this.redis = new Redis(connection as RedisOptions);
+    this.redis.on('error', (error: Error) => {
+      for (const listener of this.errorListeners) listener(error);
+    });
+    this.chunks = new Queue(CHUNK_QUEUE, { connection: this.redis, prefix: this.prefix });
+    this.joins = new Queue(JOIN_QUEUE, { connection: this.redis, prefix: this.prefix });
     for (const q of [this.chunks, this.joins]) q.on('error', () => undefined);
   }
 
@@ -57,18 +65,30 @@ export class FarmStore {
   static async open(url: string, timeoutMs = 10_000): Promise<FarmStore> {
     const store = new FarmStore(redisConnection(url));
     let timer: NodeJS.Timeout | undefined;
+    let lastError = '';
     try {
       await Promise.race([
         (async () => {
-          const client = (await store.chunks.client) as unknown as Redis;
+          const client = store.redis;
           await client.ping();
           await store.joins.waitUntilReady();
         })(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new UserError(`cannot reach Redis at ${redactedUrl(url)} (no answer within ${timeoutMs / 1000} s)`)), timeoutMs);
+          const refuse = (error: Error) => {
+            lastError = error.message.split('\n')[0];
+            // Retrying cannot fix credentials.
+            if (/WRONGPASS|NOAUTH|NOPERM|invalid (username-)?password/i.test(lastError)) reject(new UserError(`Redis at ${redactedUrl(url)} refused the credentials: ${lastError}`));
+          };
+          store.errorListeners.add(refuse);
+          timer = setTimeout(
+            () => reject(new UserError(`cannot reach Redis at ${redactedUrl(url)} (no answer within ${timeoutMs / 1000} s${lastError ? `: ${lastError}` : ''})`)),
+            timeoutMs,
+          );
         }),
       ]);
     } catch (error) {
+      // Let the queues' own start-up fail while their error listeners are still attached.
+      await Promise.race([Promise.allSettled([store.chunks.waitUntilReady(), store.joins.waitUntilReady()]), new Promise((r) => setTimeout(r, 2000))]);
       await store.close().catch(() => undefined);
       if (error instanceof UserError) throw error;
       throw new UserError(`cannot use Redis at ${redactedUrl(url)}: ${(error as Error).message.split('\n')[0]}`);
@@ -83,7 +103,7 @@ export class FarmStore {
   }
 
   async films(): Promise<FilmRecord[]> {
-    const client = (await this.chunks.client) as unknown as Redis;
+    const client = this.redis;
     const all = await client.hgetall(this.key('films'));
     return Object.values(all)
       .map((text) => JSON.parse(text) as FilmRecord)
@@ -91,20 +111,20 @@ export class FarmStore {
   }
 
   async film(id: string): Promise<FilmRecord | undefined> {
-    const client = (await this.chunks.client) as unknown as Redis;
+    const client = this.redis;
     const text = await client.hget(this.key('films'), id);
     return text ? (JSON.parse(text) as FilmRecord) : undefined;
   }
 
   async saveFilm(record: FilmRecord, plan?: FilmPlan): Promise<void> {
-    const client = (await this.chunks.client) as unknown as Redis;
+    const client = this.redis;
     // The plan first: a worker that sees the record may need it.
     if (plan) await client.set(this.key(`plan:${record.id}`), JSON.stringify(plan));
     await client.hset(this.key('films'), { [record.id]: JSON.stringify(record) });
   }
 
   async plan(id: string): Promise<FilmPlan | undefined> {
-    const client = (await this.chunks.client) as unknown as Redis;
+    const client = this.redis;
     const text = await client.get(this.key(`plan:${id}`));
     return text ? (JSON.parse(text) as FilmPlan) : undefined;
   }
@@ -120,6 +140,7 @@ export class FarmStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.chunks.close(), this.joins.close()]);
+    await Promise.all([this.chunks.close(), this.joins.close()]).catch(() => undefined);
+    this.redis.disconnect();
   }
 }
