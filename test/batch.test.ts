@@ -193,6 +193,27 @@ describe('colorize-video batch', () => {
     expect(existsSync(path.join(out, '.colorize-work'))).toBe(false);
   });
 
+  it('resumes a single-shot film killed halfway from its last finished piece', async () => {
+    const input = path.join(dir, 'one-shot.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=160x90:r=25', '-frames:v', '100', ...x264(input)]);
+    const out = path.join(dir, 'one-shot-out');
+    const env = { COLORIZE_VIDEO_CHUNK_SECONDS: '0.5', COLORIZE_VIDEO_KEEP_WORK: '1' };
+    const workDir = path.join(out, '.colorize-work', 'one-shot.color.mp4');
+    const child = spawnCli(['batch', input, '--out-dir', out, '--warmup-seconds', '0.2'], env);
+    const exited = exitOf(child);
+    await waitFor(() => existsSync(path.join(workDir, 'chunk-0002.mp4')), exited, 60_000);
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(path.join(workDir, 'chunk-0006.mp4'))).toBe(false);
+
+    const resumed = await cli(['batch', input, '--out-dir', out, '--warmup-seconds', '0.2'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const entry = (await readReport(out)).files[0];
+    expect(entry).toMatchObject({ status: 'done', frames: 100, shots: 1, chunks: 7 }); // 13-frame pieces
+    expect(entry.chunksReused).toBeGreaterThanOrEqual(3);
+    expect(await countDecodedFrames(path.join(out, 'one-shot.color.mp4'))).toBe(100);
+  });
+
   it('on SIGINT stops the render, removes temporaries, marks the file interrupted and exits 130', async () => {
     const out = path.join(dir, 'interrupt-out');
     const workDir = path.join(out, '.colorize-work', 'src-long.color.mp4');
