@@ -239,7 +239,7 @@ export async function buildManifest(
 }
 
 /** Keeps the work folder if its manifest matches this render exactly; otherwise starts it afresh. */
-export async function prepareWorkDir(workDir: string, manifest: Manifest): Promise<void> {
+export async function prepareWorkDir(workDir: string, manifest: Manifest, options: { removeStale?: boolean } = {}): Promise<void> {
   const path = join(workDir, 'manifest.json');
   const wanted = JSON.stringify(manifest);
   let current: string | undefined;
@@ -254,7 +254,7 @@ export async function prepareWorkDir(workDir: string, manifest: Manifest): Promi
     const temporary = `${path}.${process.pid}.tmp`;
     await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(temporary, path);
-  } else {
+  } else if (options.removeStale !== false) {
     await removeStaleTemporaries(workDir);
   }
 }
