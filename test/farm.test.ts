@@ -118,7 +118,7 @@ describe('colorize-video farm', () => {
     const a = worker(env);
     const b = worker(env);
     const aExited = exitOf(a);
-    const partialOfA = () => existsSync(workDir) && readdirSync(workDir).some((n) => n.includes(`.partial-${a.pid}-`));
+    const partialOfA = () => existsSync(workDir) && readdirSync(workDir).some((n) => n.includes('.partial-colorize-') && n.includes(`-${a.pid}-`));
     await waitFor(partialOfA, aExited, 60_000);
     a.kill('SIGKILL');
     expect((await aExited).signal).toBe('SIGKILL');

@@ -4,6 +4,7 @@ import { type BatchProgress, DEFAULT_CHUNK_SECONDS, DEFAULT_REPORT_NAME, runBatc
 import { addRenderOptions, type RenderFlags, renderOptionsFrom } from './colorize-command.js';
 import { formatDuration } from './progress.js';
 import { DEFAULT_WARMUP_SECONDS } from '../batch/chunks.js';
+import { plural } from '../plural.js';
 
 interface BatchFlags extends RenderFlags {
   outDir: string;
@@ -67,7 +68,7 @@ export function addBatchCommand(program: Command, controller: AbortController): 
       if (entry.status === 'failed') process.stderr.write(`colorize-video: ${entry.input}: ${entry.error}\n`);
     }
     const where = reportPath ? ` (report: ${reportPath})` : '';
-    if (failed > 0) throw new UserError(`${failed} of ${report.files.length} files failed, ${done} done, ${skipped} already complete${where}`, 1);
+    if (failed > 0) throw new UserError(`${failed} of ${plural(report.files.length, 'file')} failed, ${done} done, ${skipped} already complete${where}`, 1);
     process.stderr.write(`colorize-video: ${done} done, ${skipped} already complete${where}\n`);
   });
 }

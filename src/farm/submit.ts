@@ -88,8 +88,7 @@ export async function submitFilms(store: FarmStore, options: SubmitOptions): Pro
         const chunks = planChunks(shots, info.fps, { chunkSeconds, warmupSeconds: options.warmupSeconds });
         const workDir = join(outDir, FARM_WORK_FOLDER, relative(outDir, output));
         const manifest = await buildManifest(info, shots, chunks, farmSettingsToRender(settings), config, null, output);
-        // Partial files may belong to workers on other machines: process ids mean nothing here.
-        await prepareWorkDir(workDir, manifest, { removeStale: false });
+        await prepareWorkDir(workDir, manifest); // stale partials of this host only: others may be rendering
         const id = createHash('sha256').update(JSON.stringify({ manifest, model })).digest('hex').slice(0, 24);
         result.id = id;
         result.chunks = chunks.length;

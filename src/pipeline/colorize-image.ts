@@ -1,5 +1,6 @@
 import type { Colorizer } from '../infer/colorizer.js';
 import { workingGeometry } from '../infer/geometry.js';
+import { type ColorHint, rasterizeHints } from '../infer/hints.js';
 import { resizeArea } from '../color/resample.js';
 import { ChromaComposer } from '../color/compose.js';
 import { clamp01, labToLinearRgb, linearToSrgb } from '../color/lab.js';
@@ -9,6 +10,8 @@ export { srgb8ToLightness } from '../color/srgb8.js';
 export interface ColorizeImageOptions {
   /** Working short side of the network input; default from model.json. */
   resolution?: number;
+  /** Colour hints (models with a hint input only; see Colorizer.acceptsHints). */
+  hints?: readonly ColorHint[];
 }
 
 /**
@@ -33,7 +36,8 @@ export async function colorizeImageLightness(
   const grid = resizeArea(workingL, working.width, working.height, working.gridWidth, working.gridHeight);
   const view = resizeArea(lightness, width, height, global.size, global.size);
   const features = await colorizer.globalFeatures([view]);
-  const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features]);
+  const hints = options.hints?.length ? [rasterizeHints(options.hints, working.gridWidth, working.gridHeight)] : undefined;
+  const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features], hints);
   const composer = new ChromaComposer({
     chromaWidth: width,
     chromaHeight: height,

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
 import { type Frame, frameGeometry } from '../decode/frame.js';
@@ -14,6 +14,7 @@ import { TemporalWorker } from '../temporal/pool.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
+import { removeStaleTemporaries } from '../encode/temp-files.js';
 import type { VideoCodec } from '../encode/container.js';
 import { checkOutputPath, defaultOutputPath } from './output-path.js';
 import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
@@ -23,6 +24,8 @@ import { StageClock, type StageName } from './stage-clock.js';
 import { joinSideBySide, sideBySideGeometry } from './side-by-side.js';
 import { findShots } from './find-shots.js';
 import { defaultModelPath } from './model-path.js';
+import { RateEstimator } from './rate.js';
+import { plural } from '../plural.js';
 
 export interface ColorizeOptions {
   input: string;
@@ -79,7 +82,8 @@ export interface Piece {
 }
 
 export interface Progress {
-  phase: 'shots' | 'colorize';
+  /** probe: reading the input; model: loading the model; shots: scanning for cuts; colorize: rendering. */
+  phase: 'probe' | 'model' | 'shots' | 'colorize';
   done: number;
   total: number;
   fps: number;
@@ -107,9 +111,12 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const started = performance.now();
   const clock = new StageClock();
   const codec = options.codec ?? 'h264';
+  options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const info = await probeVideo(options.input);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
   const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
+  await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
+  if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
   try {
     const { shots, segments, writeFrom } = await clock.time('shots', () => planRender(info, options));
@@ -132,7 +139,8 @@ async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<Re
     if (options.shots !== undefined || options.start !== undefined || options.duration !== undefined) throw new UserError('a piece cannot be combined with --shot/--start/--duration', 2);
     return pieceRange(options.piece, info.frameCount);
   }
-  const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: 0, etaSeconds: 0 });
+  const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: NaN, etaSeconds: NaN });
+  report(0, info.frameCount);
   if (options.shots !== undefined) {
     if (options.start !== undefined || options.duration !== undefined) throw new UserError('--shot cannot be combined with --start/--duration', 2);
     const whole = rangeFromTimes(info.frameCount, info.fps);
@@ -174,7 +182,7 @@ async function loadReferences(options: ColorizeOptions, shots: Shot[], size: num
     const index = Number(key);
     if (options.piece && shots.some((s) => s.index === index) === false && Number.isInteger(index) && index >= 0) continue; // a shot of the film outside this piece
     if (!Number.isInteger(index) || index < 0 || (!options.piece && index >= shots.length)) {
-      throw new UserError(`reference map names shot ${key}, but the film has ${shots.length} shots (0-${shots.length - 1})`, 2);
+      throw new UserError(`reference map names shot ${key}, but the film has ${plural(shots.length, 'shot')} (${shots.length === 1 ? '0' : `0-${shots.length - 1}`})`, 2);
     }
     references.set(index, await referenceLightnessView(path, size));
   }
@@ -252,7 +260,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const colored = new BoundedQueue<ColoredFrame>(queueSize);
   const composing = new BoundedQueue<ComposingFrame>(composer.size * 2);
   let written = 0;
-  const renderStart = performance.now();
+  const rate = new RateEstimator();
 
   const decodeStage = async () => {
     let lastShot = -1;
@@ -321,10 +329,9 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
       const planes = options.sideBySide ? joinSideBySide(geometry, frame.y, cb, cr) : { y: frame.y, cb, cr };
       await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr));
       written++;
-      if (options.onProgress && (written % 5 === 0 || written === totalFrames)) {
-        const elapsed = (performance.now() - renderStart) / 1000;
-        const fps = written / Math.max(elapsed, 1e-6);
-        options.onProgress({ phase: 'colorize', done: written, total: totalFrames, fps, etaSeconds: (totalFrames - written) / Math.max(fps, 1e-6) });
+      if (options.onProgress && (written === 1 || written % 5 === 0 || written === totalFrames)) {
+        rate.add(performance.now() / 1000, written);
+        options.onProgress({ phase: 'colorize', done: written, total: totalFrames, fps: rate.fps(), etaSeconds: rate.etaSeconds(totalFrames) });
       }
     }
   };
