@@ -62,7 +62,7 @@ describe('pieces of a long shot', () => {
   it('with a warm-up back to the cut, equal a single run frame for frame', async () => {
     const output = await chunked(3);
     expect(await frameMd5(output)).toEqual(await frameMd5(whole));
-  });
+  }, 300_000);
 
   it('with a shorter warm-up, come closer to a single run at the seams than without one', async () => {
     const seams = planChunks(shotsFromCuts([], 50, 25), 25, { chunkSeconds: 0.6 }).slice(1).map((c) => c.startFrame);
@@ -74,5 +74,5 @@ describe('pieces of a long shot', () => {
     expect(Math.max(...none.slice(0, 17), ...some.slice(0, 17))).toBe(0);
     expect(atSeams(none)).toBeGreaterThan(0.5);
     expect(atSeams(some)).toBeLessThan(atSeams(none));
-  });
+  }, 300_000);
 });
