@@ -63,11 +63,13 @@ export async function runFarmWorker(options: FarmWorkerOptions): Promise<void> {
     const allowRoots = await Promise.all((options.allowRoots ?? []).map((r) => realpath(resolve(r)).catch(() => resolve(r))));
     const infos = new Map<string, VideoInfo>();
     const probe = async (path: string) => {
-      let info = infos.get(path);
+      const file = await stat(path);
+      const key = `${path}\0${file.size}\0${file.mtimeMs}`; // a replaced file is probed again
+      let info = infos.get(key);
       if (!info) {
         info = await probeVideo(path);
         if (infos.size > 64) infos.clear();
-        infos.set(path, info);
+        infos.set(key, info);
       }
       return info;
     };
