@@ -209,6 +209,21 @@ describe('colorize-video farm', () => {
     expect(unknown.stderr).toMatch(/no film no-such-film in the farm/);
   });
 
+  it('talks TLS (rediss://) to a server whose CA it is given, and refuses an unknown certificate in one line', async () => {
+    const tls = await TestRedis.startTls();
+    try {
+      const trusted = await cli(['farm', 'status', '--json', '--redis', tls.url], { COLORIZE_FARM_REDIS_CA: tls.ca });
+      expect(trusted.code, trusted.stderr).toBe(0);
+      expect(JSON.parse(trusted.stdout)).toMatchObject({ films: [] });
+      const untrusted = await cli(['farm', 'status', '--redis', tls.url], {});
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr.trim().split('\n')).toHaveLength(1);
+      expect(untrusted.stderr).toMatch(/TLS certificate not accepted: self[- ]signed certificate/);
+    } finally {
+      await tls.stop();
+    }
+  });
+
   it('gives one line for an unreachable Redis or a wrong password', async () => {
     const wrong = await cli(['farm', 'status', '--redis', `redis://:nope@127.0.0.1:${redis.port}`], {});
     expect(wrong.code).toBe(1);

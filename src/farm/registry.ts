@@ -78,6 +78,7 @@ export class FarmStore {
             lastError = error.message.split('\n')[0];
             // Retrying cannot fix credentials.
             if (/WRONGPASS|NOAUTH|NOPERM|invalid (username-)?password/i.test(lastError)) reject(new UserError(`Redis at ${redactedUrl(url)} refused the credentials: ${lastError}`));
+            if (/certificate|CERT_|self[- ]signed|altnames/i.test(lastError)) reject(new UserError(`Redis at ${redactedUrl(url)}: TLS certificate not accepted: ${lastError}`));
           };
           store.errorListeners.add(refuse);
           timer = setTimeout(

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,27 @@ export class TestRedis {
     readonly port: number,
     readonly password: string,
     private readonly dir: string,
+    /** Extra server arguments (TLS). */
+    private readonly extra: string[] = [],
   ) {}
+
+  /**
+   * A TLS-only server with a certificate for localhost signed by a CA of its own (made with
+   * openssl); `ca` is the CA's PEM file a client must trust.
+   */
+  static async startTls(password = 'farm-test-secret'): Promise<TestRedis & { ca: string }> {
+    const port = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), 'test-redis-tls-'));
+    const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
+    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test-ca']);
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+    await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\n');
+    await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+    const tls = ['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no'];
+    const redis = new TestRedis(port, password, dir, tls);
+    await redis.launch();
+    return Object.assign(redis, { ca: join(dir, 'ca.pem') });
+  }
 
   static async start(password = 'farm-test-secret'): Promise<TestRedis> {
     const port = await freePort();
@@ -22,13 +43,13 @@ export class TestRedis {
   }
 
   get url(): string {
-    return `redis://:${this.password}@127.0.0.1:${this.port}`;
+    return this.extra.length > 0 ? `rediss://:${this.password}@localhost:${this.port}` : `redis://:${this.password}@127.0.0.1:${this.port}`;
   }
 
   /** Starts the server again on the same port (empty: nothing was saved). */
   async launch(): Promise<void> {
     const bin = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
-    const child = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--requirepass', this.password], {
+    const child = spawn(bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--requirepass', this.password, ...this.extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -69,6 +90,8 @@ export class TestRedis {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+const run = promisify(execFile);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
