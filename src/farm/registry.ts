@@ -49,38 +49,34 @@ export class FarmStore {
 
   /** One connection of our own for the queues and records, so its errors always have a listener. */
   private readonly redis: Redis;
-  private readonly errorListeners = new Set<(error: Error) => void>();
 
-  private constructor(readonly connection: ConnectionOptions) {
-    this.redis = new Redis(connection as RedisOptions);
-    this.redis.on('error', (error: Error) => {
-      for (const listener of this.errorListeners) listener(error);
-    });
-    this.chunks = new Queue(CHUNK_QUEUE, { connection: this.redis, prefix: this.prefix });
-    this.joins = new Queue(JOIN_QUEUE, { connection: this.redis, prefix: this.prefix });
+  private constructor(readonly connection: ConnectionOptions, redis: Redis) {
+    this.redis = redis;
+    this.chunks = new Queue(CHUNK_QUEUE, { connection: redis, prefix: this.prefix });
+    this.joins = new Queue(JOIN_QUEUE, { connection: redis, prefix: this.prefix });
     for (const q of [this.chunks, this.joins]) q.on('error', () => undefined);
   }
 
-  /** Connects, or fails with one line within `timeoutMs`. */
+  /**
+   * Connects, or fails with one line within `timeoutMs` (at once for refused credentials or
+   * certificates). The queues are made only once our own connection answers, so that a failed
+   * start never leaves them emitting errors nobody listens to.
+   */
   static async open(url: string, timeoutMs = 10_000): Promise<FarmStore> {
-    const store = new FarmStore(redisConnection(url));
-    let timer: NodeJS.Timeout | undefined;
+    const connection = redisConnection(url);
+    const redis = new Redis(connection as RedisOptions);
     let lastError = '';
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        (async () => {
-          const client = store.redis;
-          await client.ping();
-          await store.joins.waitUntilReady();
-        })(),
+        redis.ping(),
         new Promise((_, reject) => {
-          const refuse = (error: Error) => {
+          redis.on('error', (error: Error) => {
             lastError = error.message.split('\n')[0];
-            // Retrying cannot fix credentials.
+            // Retrying cannot fix credentials or certificates.
             if (/WRONGPASS|NOAUTH|NOPERM|invalid (username-)?password/i.test(lastError)) reject(new UserError(`Redis at ${redactedUrl(url)} refused the credentials: ${lastError}`));
             if (/certificate|CERT_|self[- ]signed|altnames/i.test(lastError)) reject(new UserError(`Redis at ${redactedUrl(url)}: TLS certificate not accepted: ${lastError}`));
-          };
-          store.errorListeners.add(refuse);
+          });
           timer = setTimeout(
             () => reject(new UserError(`cannot reach Redis at ${redactedUrl(url)} (no answer within ${timeoutMs / 1000} s${lastError ? `: ${lastError}` : ''})`)),
             timeoutMs,
@@ -88,14 +84,14 @@ export class FarmStore {
         }),
       ]);
     } catch (error) {
-      // Let the queues' own start-up fail while their error listeners are still attached.
-      await Promise.race([Promise.allSettled([store.chunks.waitUntilReady(), store.joins.waitUntilReady()]), new Promise((r) => setTimeout(r, 2000))]);
-      await store.close().catch(() => undefined);
+      redis.disconnect();
       if (error instanceof UserError) throw error;
       throw new UserError(`cannot use Redis at ${redactedUrl(url)}: ${(error as Error).message.split('\n')[0]}`);
     } finally {
       clearTimeout(timer);
     }
+    const store = new FarmStore(connection, redis);
+    await Promise.all([store.chunks.waitUntilReady(), store.joins.waitUntilReady()]);
     return store;
   }
 
