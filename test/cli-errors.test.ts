@@ -80,7 +80,7 @@ describe('bad input gets one clear line, a non-zero exit and no output', () => {
         return [path, '--model', model];
       },
       1,
-      /truncated or corrupt|decoding .* failed|not a readable video/,
+      /truncated or corrupt|decoding .* failed|not a readable video|is truncated: \d+ frames promised, the last readable one is frame \d+/,
     ));
 
   it('output equal to input', async () => {

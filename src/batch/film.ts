@@ -5,7 +5,8 @@ import { UserError } from '../decode/errors.js';
 import type { VideoInfo } from '../decode/probe.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { ModelConfig } from '../infer/model-config.js';
-import { type ColorizeOptions, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
+import type { DamagedRange } from '../decode/decode-monitor.js';
+import { type ColorizeOptions, type ColorizeResult, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
 import { findShots } from '../pipeline/find-shots.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
 import type { Shot } from '../shots/index.js';
@@ -53,6 +54,8 @@ export interface FilmResult {
   shots: number | null;
   chunks: number | null;
   chunksReused: number | null;
+  /** Damaged stretches rendered with concealment (`--conceal`), in film frame numbers. */
+  damagedFrames?: DamagedRange[];
 }
 
 const MANIFEST_VERSION = 2;
@@ -151,13 +154,14 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
     } finally {
       await removeWorkDir(job.workDir);
     }
-    return { status: 'done', frames: result.frames, rendered: result.frames, shots: shots.length, chunks: 1, chunksReused: 0 };
+    return { status: 'done', frames: result.frames, rendered: result.frames, shots: shots.length, chunks: 1, chunksReused: 0, damagedFrames: result.damagedFrames };
   }
 
   const ext = extname(output);
   const manifest = await buildManifest(info, shots, chunks, job.settings, colorizer.config, colorizer.device, output);
   await prepareWorkDir(job.workDir, manifest);
   let reused = 0;
+  const damagedFrames: DamagedRange[] = [];
   let rendered = 0;
   let finished = 0;
   const paths: string[] = [];
@@ -171,7 +175,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
       reused++;
     } else {
       await rm(path, { force: true });
-      await renderChunk({
+      const chunkResult = await renderChunk({
         info,
         chunk,
         shots,
@@ -181,6 +185,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
         signal: job.signal,
         onFrames: (done) => report({ phase: 'colorize', done: finished + done, total, rendered: rendered + done, chunk: where }),
       });
+      damagedFrames.push(...chunkResult.damagedFrames);
       if (!(await verifyChunk(path, frames))) {
         await rm(path, { force: true });
         throw new UserError(`chunk ${chunk.index} of ${output} came out without its ${frames} frames`);
@@ -193,7 +198,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   report({ phase: 'join', done: total, total, rendered });
   const frames = await joinChunks({ info, chunks: paths, workDir: job.workDir, output, signal: job.signal });
   if (!job.keepWork) await removeWorkDir(job.workDir);
-  return { status: 'done', frames, rendered, shots: shots.length, chunks: chunks.length, chunksReused: reused };
+  return { status: 'done', frames, rendered, shots: shots.length, chunks: chunks.length, chunksReused: reused, damagedFrames };
 }
 
 export interface ChunkRender {
@@ -210,9 +215,9 @@ export interface ChunkRender {
 }
 
 /** Renders one chunk of the plan: the single code path of batch chunks and farm workers. */
-export async function renderChunk(job: ChunkRender): Promise<void> {
+export async function renderChunk(job: ChunkRender): Promise<ColorizeResult> {
   const { chunk } = job;
-  await colorizeVideo({
+  return colorizeVideo({
     ...job.settings,
     input: job.info.path,
     output: job.path,

@@ -1,5 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { DamagedRange } from '../decode/decode-monitor.js';
 
 export type BatchStatus = 'done' | 'skipped' | 'failed' | 'interrupted' | 'pending';
 
@@ -16,6 +17,8 @@ export interface BatchEntry {
   /** Chunks the film was rendered as (1 = rendered in one piece), and how many were kept from an earlier run. */
   chunks: number | null;
   chunksReused: number | null;
+  /** Damaged stretches rendered with concealment (`--conceal`); [] when none, null before rendering. */
+  damagedFrames?: DamagedRange[] | null;
 }
 
 export interface BatchReportFile {

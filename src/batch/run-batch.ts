@@ -201,6 +201,7 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
           error: null,
           chunks: result.chunks,
           chunksReused: result.chunksReused,
+          damagedFrames: result.damagedFrames ?? [],
         });
       } catch (error) {
         file.entry.seconds = (performance.now() - started) / 1000;

@@ -15,7 +15,9 @@ export function addRenderOptions(command: Command): Command {
     .addOption(new Option('--device <device>', 'inference device').choices(DEVICE_CHOICES).default('auto'))
     .option('--batch-size <n>', 'frames per inference batch', integerIn(1, 256), 4)
     .option('--resolution <px>', 'working short side of the network input (default from model.json)', integerIn(16, 4096))
-    .addOption(new Option('--codec <codec>', 'output video codec').choices(VIDEO_CODECS).default('h264'))
+    .addOption(new Option('--codec <codec>', 'output video codec (default: h264, or lossless ffv1 for sources above 8 bits)').choices(VIDEO_CODECS))
+    .option('--fps <rate>', 'frame rate of an image-sequence input (default 24; 16 or 18 for silent film)', numberIn(1, 300))
+    .option('--conceal', 'render through damaged frames with the decoder\'s concealment and report them (default: stop at the first)')
     .option('--crf <n>', 'quality for h264/h265 (lower is better)', integerIn(0, 51), 18)
     .option('--preset <name>', 'x264/x265 preset', 'medium')
     .option('--temporal <strength>', 'temporal smoothing strength, 0..1', numberIn(0, 1), DEFAULT_TEMPORAL_STRENGTH)
@@ -31,7 +33,9 @@ export interface RenderFlags {
   device: DeviceRequest;
   batchSize: number;
   resolution?: number;
-  codec: VideoCodec;
+  codec?: VideoCodec;
+  conceal?: boolean;
+  fps?: number;
   crf: number;
   preset: string;
   temporal: number | boolean;
@@ -48,6 +52,8 @@ export async function renderOptionsFrom(flags: RenderFlags): Promise<Omit<Colori
     batchSize: flags.batchSize,
     resolution: flags.resolution,
     codec: flags.codec,
+    conceal: flags.conceal,
+    fps: flags.fps,
     crf: flags.crf,
     preset: flags.preset,
     temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : flags.temporal,

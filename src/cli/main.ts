@@ -60,9 +60,12 @@ export function buildProgram(controller: AbortController): Command {
       ...(await renderOptionsFrom(flags)),
       signal: controller.signal,
       onProgress: flags.json ? undefined : (p) => bar.update(p),
+      onWarning: (warning) => {
+        bar.done();
+        process.stderr.write(`colorize-video: warning: ${warning}\n`);
+      },
     });
     bar.done();
-    for (const warning of result.warnings) process.stderr.write(`colorize-video: warning: ${warning}\n`);
     const { stageSeconds, queueHighWater, warnings, ...summary } = result;
     void warnings;
     if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -5,8 +5,14 @@ import type { ComposeRequest, ComposeResponse } from './compose-worker.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** Chroma planes: bytes at 8 bits, 16-bit words at higher depths. */
+export interface ChromaPlanes {
+  cb: Uint8Array | Uint16Array;
+  cr: Uint8Array | Uint16Array;
+}
+
 interface Pending {
-  resolve: (planes: { cb: Uint8Array; cr: Uint8Array }) => void;
+  resolve: (planes: ChromaPlanes) => void;
   reject: (error: Error) => void;
 }
 
@@ -32,12 +38,12 @@ export class ComposePool {
     }
   }
 
-  /** A pool of `size` workers (default: one per spare core, at most 6). */
-  static async create(geometry: ChromaGeometry, size = defaultPoolSize()): Promise<ComposePool> {
+  /** A pool of `size` workers (default: one per spare core, at most 6); `bits` above 8 composes 16-bit words. */
+  static async create(geometry: ChromaGeometry, size = defaultPoolSize(), bits = 8): Promise<ComposePool> {
     const workers = Array.from({ length: Math.max(1, size) }, () => new Worker(workerEntryUrl()));
     const pool = new ComposePool(workers);
     try {
-      await Promise.all(workers.map((worker) => pool.request(worker, { kind: 'init', geometry }, [])));
+      await Promise.all(workers.map((worker) => pool.request(worker, { kind: 'init', geometry, bits }, [])));
     } catch (error) {
       await pool.close();
       throw error;
@@ -50,7 +56,7 @@ export class ComposePool {
   }
 
   /** Cb/Cr planes for one frame. The arrays passed in are handed to the worker (left empty here). */
-  compose(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): Promise<{ cb: Uint8Array; cr: Uint8Array }> {
+  compose(lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): Promise<ChromaPlanes> {
     const worker = this.workers[this.next];
     this.next = (this.next + 1) % this.workers.length;
     const parts = [lightness, gridLightness, ab].map(ownBuffer);
@@ -62,7 +68,7 @@ export class ComposePool {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  private request(worker: Worker, message: DistributiveOmit<ComposeRequest, 'id'>, transfer: ArrayBuffer[]): Promise<{ cb: Uint8Array; cr: Uint8Array }> {
+  private request(worker: Worker, message: DistributiveOmit<ComposeRequest, 'id'>, transfer: ArrayBuffer[]): Promise<ChromaPlanes> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

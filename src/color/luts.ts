@@ -24,3 +24,19 @@ export function linearToSrgbLut(): Float32Array {
   }
   return lut;
 }
+
+/**
+ * N-bit luma code -> L*, the high-depth twin of `lumaToLightnessLut` (2^bits entries, 256 KiB at
+ * 16 bits): every code keeps its own lightness instead of being rounded to 8 bits first.
+ */
+export function lumaToLightnessLutAtDepth(range: ColorRange, bits: number): Float32Array {
+  if (bits <= 8) return lumaToLightnessLut(range);
+  const size = 1 << bits;
+  const scale = 1 << (bits - 8);
+  const lut = new Float32Array(size);
+  for (let code = 0; code < size; code++) {
+    const unit = range === 'full' ? code / (size - 1) : Math.min(1, Math.max(0, (code - 16 * scale) / (219 * scale)));
+    lut[code] = luminanceToLightness(srgbToLinear(unit));
+  }
+  return lut;
+}

@@ -5,3 +5,7 @@ export * from './frame.js';
 export * from './bounded-queue.js';
 export * from './frame-reader.js';
 export * from './ffmpeg-command.js';
+export * from './pixel-format.js';
+export * from './decode-monitor.js';
+export * from './timecode.js';
+export * from './sequence.js';

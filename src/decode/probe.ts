@@ -2,8 +2,11 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { ffprobePath } from './binaries.js';
 import { UserError } from './errors.js';
+import { type ChromaLayout, type SourceSamples, sourceSamples } from './pixel-format.js';
+import { readDpxTimecode } from './timecode.js';
+import { DEFAULT_SEQUENCE_FPS, type ImageSequence, findSequence, isSequencePattern, sequenceInputArgs } from './sequence.js';
 
-export type ChromaLayout = 'yuv420p' | 'yuv422p' | 'yuv444p';
+export type { ChromaLayout } from './pixel-format.js';
 
 export interface StreamInfo {
   index: number;
@@ -26,8 +29,16 @@ export interface VideoInfo {
   /** Exact when the container says so, else counted from packets. */
   frameCount: number;
   pixelFormat: string;
-  /** The planar 8-bit layout frames are decoded to (the source's own where it is one). */
+  /** The planar layout frames are decoded to (the source's own where it is one). */
   decodeFormat: ChromaLayout;
+  /** Kind and depth of the source's samples (8 to 16 bits). */
+  samples: SourceSamples;
+  /** Start timecode (hh:mm:ss:ff, or ; for drop frame) of the source, when it has one. */
+  timecode?: string;
+  /** Reel name of the source, when it has one. */
+  reel?: string;
+  /** Set when the source is a numbered image sequence (then `path` is its printf pattern). */
+  sequence?: ImageSequence;
   colorMatrix: 'bt601' | 'bt709';
   colorRange: 'limited' | 'full';
   /** Tags to copy to the output, as ffprobe names them (undefined when the source has none). */
@@ -62,31 +73,56 @@ interface FfprobeStream {
 
 interface FfprobeOutput {
   streams?: FfprobeStream[];
-  format?: { duration?: string; format_name?: string };
+  format?: { duration?: string; format_name?: string; tags?: Record<string, string> };
+}
+
+/** A tag from the video stream, the format, or any other stream (MOV keeps timecode and reel on its tmcd track). */
+function findTag(json: FfprobeOutput, name: string): string | undefined {
+  const streams = json.streams ?? [];
+  const ordered = [...streams.filter((s) => s.codec_type === 'video'), ...streams.filter((s) => s.codec_type !== 'video')];
+  for (const tags of [ordered[0]?.tags, json.format?.tags, ...ordered.slice(1).map((s) => s.tags)]) {
+    const value = tags?.[name] ?? tags?.[name.toUpperCase()];
+    if (value) return value;
+  }
+  return undefined;
 }
 
 /** Reads everything the pipeline needs to know about a video file, or throws a UserError. */
-export async function probeVideo(path: string): Promise<VideoInfo> {
-  await assertReadableFile(path);
+export async function probeVideo(input: string, options: { fps?: number } = {}): Promise<VideoInfo> {
+  const sequence = await sequenceOf(input, options.fps ?? DEFAULT_SEQUENCE_FPS);
+  const path = sequence?.pattern ?? input;
+  if (!sequence) await assertReadableFile(path);
   const json = await runFfprobe(path, []);
   const video = (json.streams ?? []).find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video) throw new UserError(`no video stream in ${path}`);
+  if (sequence) {
+    video.nb_frames = String(sequence.count);
+    video.avg_frame_rate = video.r_frame_rate = String(options.fps ?? DEFAULT_SEQUENCE_FPS);
+    video.duration = String(sequence.count / (options.fps ?? DEFAULT_SEQUENCE_FPS));
+  }
   let frameCount = parseIntOr(video.nb_frames, 0);
-  if (frameCount <= 0) {
-    const counted = await runFfprobe(path, ['-count_packets', '-select_streams', String(video.index)]);
-    frameCount = parseIntOr(counted.streams?.[0]?.nb_read_packets, 0);
+  const counted = frameCount <= 0;
+  if (counted) {
+    const packets = await runFfprobe(path, ['-count_packets', '-select_streams', String(video.index)]);
+    frameCount = parseIntOr(packets.streams?.[0]?.nb_read_packets, 0);
   }
   if (frameCount <= 0) throw new UserError(`no video frames in ${path}`);
   const fpsRational = pickFrameRate(video);
   const fps = rationalToNumber(fpsRational);
+  await assertComplete(path, json, video, frameCount, fps, counted);
   const avg = rationalToNumber(video.avg_frame_rate ?? '0/0');
   const durationSeconds = parseFloatOr(video.duration, parseFloatOr(json.format?.duration, frameCount / fps));
   const width = video.width ?? 0;
   const height = video.height ?? 0;
   if (width <= 0 || height <= 0) throw new UserError(`video stream of ${path} has no frame size`);
   const pixelFormat = video.pix_fmt ?? 'unknown';
+  const samples = sourceSamples(pixelFormat);
   const fullRangeFormat = pixelFormat.startsWith('yuvj');
-  const colorRange = video.color_range === 'pc' || fullRangeFormat ? 'full' : 'limited';
+  // Deep RGB becomes full-range Y'CbCr (every code of the scan keeps its own luma code), 8-bit RGB
+  // limited-range as before (see decodeFilter); gray samples are full range unless tagged otherwise.
+  const colorRange =
+    samples.kind === 'rgb' ? (samples.bits > 8 ? 'full' : 'limited') : video.color_range === 'pc' || fullRangeFormat || (samples.kind === 'gray' && video.color_range !== 'tv') ? 'full' : 'limited';
+  const colorMatrix = matrixFor(samples.kind === 'rgb' ? undefined : video.color_space, height);
   return {
     path,
     width,
@@ -99,20 +135,84 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     durationSeconds,
     frameCount,
     pixelFormat,
-    decodeFormat: decodeLayoutFor(pixelFormat),
-    colorMatrix: matrixFor(video.color_space, height),
+    decodeFormat: samples.bits > 8 ? samples.layout : decodeLayoutFor(pixelFormat),
+    samples,
+    timecode: findTag(json, 'timecode') ?? (sequence && /\.dpx$/i.test(sequence.firstFile) ? await readDpxTimecode(sequence.firstFile) : undefined),
+    reel: findTag(json, 'reel_name'),
+    colorMatrix,
     colorRange,
     colorTags: {
       primaries: known(video.color_primaries),
       transfer: known(video.color_transfer),
-      space: known(video.color_space),
-      range: known(video.color_range),
+      space: samples.kind === 'rgb' ? (colorMatrix === 'bt709' ? 'bt709' : 'smpte170m') : known(video.color_space),
+      range: samples.kind === 'rgb' ? (colorRange === 'full' ? 'pc' : 'tv') : samples.kind === 'gray' ? (colorRange === 'full' ? 'pc' : 'tv') : known(video.color_range),
     },
     videoStreamIndex: video.index,
     audioStreams: streamsOf(json, 'audio'),
     subtitleStreams: streamsOf(json, 'subtitle'),
     formatName: json.format?.format_name ?? 'unknown',
+    sequence,
   };
+}
+
+async function sequenceOf(input: string, fps: number): Promise<ImageSequence | undefined> {
+  if (isSequencePattern(input)) return findSequence(input, fps);
+  const info = await stat(input).catch(() => undefined);
+  if (!info?.isDirectory()) return undefined;
+  try {
+    return await findSequence(input, fps);
+  } catch (error) {
+    if (error instanceof UserError && /^no numbered frames/.test(error.message)) {
+      throw new UserError(`input is a directory, not a video file or a folder of numbered frames: ${input}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * A half-copied file is refused up front, naming its last readable frame: Matroska's header says
+ * how long the video is while its packets stop early; an MP4/MOV index points past the end of the file.
+ */
+async function assertComplete(path: string, json: FfprobeOutput, video: FfprobeStream, frameCount: number, fps: number, counted: boolean): Promise<void> {
+  let promised: number | undefined;
+  let readable = frameCount;
+  if (counted) {
+    const tagged = video.tags?.DURATION ?? video.tags?.duration;
+    const seconds = tagged ? parseClock(tagged) : (json.streams ?? []).length === 1 ? parseFloatOr(json.format?.duration, NaN) : NaN;
+    if (Number.isFinite(seconds)) promised = Math.round(seconds * fps);
+  } else if (/mov|mp4/.test(json.format?.format_name ?? '')) {
+    const size = (await stat(path)).size;
+    const packets = await runFfprobeText(path, ['-select_streams', String(video.index), '-show_entries', 'packet=size,pos', '-of', 'csv=p=0']);
+    let inside = 0;
+    for (const line of packets.split('\n')) {
+      const [bytes, pos] = line.split(',').map(Number);
+      if (Number.isFinite(pos) && Number.isFinite(bytes) && pos + bytes <= size) inside++;
+    }
+    promised = frameCount;
+    readable = inside;
+  }
+  if (promised !== undefined && promised > readable + Math.max(2, 0.01 * promised)) {
+    const last = readable - 1;
+    throw new UserError(`${path} is truncated: ${promised} frames promised, the last readable one is frame ${last} (${formatClock(Math.max(0, last) / fps)}); the file looks incompletely copied`);
+  }
+}
+
+function parseClock(text: string): number {
+  const parts = text.split(':').map(Number);
+  return parts.some((p) => !Number.isFinite(p)) ? NaN : parts.reduce((total, part) => total * 60 + part, 0);
+}
+
+function formatClock(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  return `${h}:${String(m).padStart(2, '0')}:${((ms % 60_000) / 1000).toFixed(3).padStart(6, '0')}`;
+}
+
+function runFfprobeText(path: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(ffprobePath(), ['-v', 'error', ...args, path], { maxBuffer: 512 * 1024 * 1024 }, (_error, stdout) => resolve(stdout ?? ''));
+  });
 }
 
 async function assertReadableFile(path: string): Promise<void> {
@@ -128,11 +228,15 @@ async function assertReadableFile(path: string): Promise<void> {
 }
 
 function runFfprobe(path: string, extra: string[]): Promise<FfprobeOutput> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...extra, path];
+  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...extra, ...sequenceInputArgs(path), path];
   return new Promise((resolve, reject) => {
     execFile(ffprobePath(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         const detail = firstLine(stderr) || error.message;
+        if (/moov atom not found/.test(stderr)) {
+          reject(new UserError(`not a readable video: ${path} (no moov atom: an MP4/MOV that is truncated or incompletely copied, or not an MP4/MOV at all)`));
+          return;
+        }
         reject(new UserError(`not a readable video: ${path} (${detail})`));
         return;
       }

@@ -1,6 +1,7 @@
 import type { VideoInfo } from '../decode/probe.js';
-import type { ChromaLayout } from '../decode/probe.js';
+import type { ChromaLayout } from '../decode/pixel-format.js';
 import type { Container, VideoCodec } from './container.js';
+import { planarFormat } from '../decode/pixel-format.js';
 
 export interface EncodeSettings {
   codec: VideoCodec;
@@ -9,18 +10,45 @@ export interface EncodeSettings {
   preset?: string;
 }
 
-/** Codec options for our video stream. */
-export function videoCodecArgs(settings: EncodeSettings, layout: ChromaLayout): string[] {
+/** Codec options for our video stream; `bits` is the depth frames are written at (see codecDepth). */
+export function videoCodecArgs(settings: EncodeSettings, layout: ChromaLayout, bits = 8): string[] {
+  const pixelFormat = planarFormat(layout, bits);
   switch (settings.codec) {
     case 'h264':
       return ['-c:v', 'libx264', '-preset', settings.preset ?? 'medium', '-crf', String(settings.crf), '-pix_fmt', layout];
     case 'h265':
-      return ['-c:v', 'libx265', '-preset', settings.preset ?? 'medium', '-crf', String(settings.crf), '-pix_fmt', layout, '-x265-params', 'log-level=error'];
+      return ['-c:v', 'libx265', '-preset', settings.preset ?? 'medium', '-crf', String(settings.crf), '-pix_fmt', pixelFormat, '-x265-params', 'log-level=error'];
     case 'prores':
+      // ProRes 4444 for 4:4:4 sources, 422 HQ otherwise; prores_ks takes 10-bit samples.
       return ['-c:v', 'prores_ks', '-profile:v', layout === 'yuv444p' ? '4' : '3', '-pix_fmt', layout === 'yuv444p' ? 'yuv444p10le' : 'yuv422p10le'];
     case 'ffv1':
-      return ['-c:v', 'ffv1', '-level', '3', '-slicecrc', '1', '-pix_fmt', layout];
+      return ['-c:v', 'ffv1', '-level', '3', '-slicecrc', '1', '-pix_fmt', pixelFormat];
   }
+}
+
+/** The ffmpeg encoder and input pixel format our video stream is written with. */
+export function encoderInput(codec: VideoCodec, layout: ChromaLayout, bits: number): { encoder: string; pixelFormat: string } {
+  const args = videoCodecArgs({ codec, crf: 18 }, layout, bits);
+  return { encoder: args[args.indexOf('-c:v') + 1], pixelFormat: args[args.lastIndexOf('-pix_fmt') + 1] };
+}
+
+/** Sample depths each codec stores (with the bundled encoders: libx264 is 8-bit only, prores_ks 10-bit). */
+const CODEC_DEPTHS: Record<VideoCodec, readonly number[]> = {
+  h264: [8],
+  h265: [8, 10, 12],
+  prores: [10],
+  ffv1: [8, 9, 10, 12, 14, 16],
+};
+
+/** The depth a codec writes a source of `sourceBits` at: the source's own where it can, else the nearest it has. */
+export function codecDepth(codec: VideoCodec, sourceBits: number): number {
+  const depths = CODEC_DEPTHS[codec];
+  return depths.find((d) => d >= sourceBits) ?? depths[depths.length - 1];
+}
+
+/** The codec used when none is asked for: one that keeps the source's depth (lossless FFV1 above 8 bits). */
+export function defaultCodecFor(sourceBits: number): VideoCodec {
+  return sourceBits > 8 ? 'ffv1' : 'h264';
 }
 
 /** Color description, aspect and rotation of the source, so players show the output as they showed the input. */
@@ -31,6 +59,9 @@ export function videoMetadataArgs(info: VideoInfo, outputWidthFactor = 1): strin
   if (tags.transfer) args.push('-color_trc', tags.transfer);
   if (tags.space) args.push('-colorspace', tags.space);
   args.push('-color_range', info.colorRange === 'full' ? 'pc' : 'tv');
+  // Archival identity: the start timecode (MOV writes a tmcd track from it) and the reel name.
+  if (info.timecode) args.push('-metadata', `timecode=${info.timecode}`);
+  if (info.reel) args.push('-metadata:s:v:0', `reel_name=${info.reel}`);
   const [num, den] = info.sampleAspectRatio.split(':').map(Number);
   if (num && den && outputWidthFactor === 1) args.push('-vf', `setsar=${num}/${den}`);
   return args;

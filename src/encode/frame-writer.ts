@@ -1,13 +1,17 @@
 import { rename } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
-import type { FrameGeometry } from '../decode/frame.js';
+import { type FrameGeometry, type Samples, planeBytes } from '../decode/frame.js';
 import type { VideoInfo } from '../decode/probe.js';
 import { ffmpegCommand, ffmpegFailureReason } from '../decode/ffmpeg-command.js';
 import { UserError } from '../decode/errors.js';
 import { containerFor } from './container.js';
 import { type EncodeSettings, passthroughStreamArgs, videoCodecArgs, videoMetadataArgs } from './encoder-args.js';
 import { removeTemporary, temporaryPathFor, trackTemporary, untrackTemporary } from './temp-files.js';
+import { isSequenceOutput } from '../decode/sequence.js';
+import { publishSequence, removeSequenceFolder, sequenceCodecArgs, sequenceInputFormat, temporarySequenceFolder } from './sequence-output.js';
+import { ycbcrToRgbConverter } from './ycbcr-to-rgb.js';
+import { basename, join } from 'node:path';
 
 /** A piece of the source, in seconds, whose audio goes with the frames written. */
 export interface TimeSegment {
@@ -38,19 +42,36 @@ export class FrameWriter {
   private readonly done: Promise<void>;
   private failure: Error | undefined;
   private finished = false;
+  private started = false;
+  private aborting = false;
   private readonly command;
+  /** Image-sequence output: frames go to a hidden folder (temporaryPath) and are moved into place at the end. */
+  private readonly sequence: boolean;
+  private readonly toRgb: ((y: Samples, cb: Samples, cr: Samples) => Uint8Array) | undefined;
 
   constructor(private readonly options: FrameWriterOptions) {
     const { info, geometry, outputPath, settings } = options;
-    const container = containerFor(outputPath);
-    this.temporaryPath = temporaryPathFor(outputPath);
-    trackTemporary(this.temporaryPath);
+    this.sequence = isSequenceOutput(outputPath);
+    this.toRgb = this.sequence ? ycbcrToRgbConverter(geometry, info.colorMatrix, info.colorRange) : undefined;
     this.source.setMaxListeners(0);
     this.command = ffmpegCommand()
       .input(this.source)
       .inputFormat('rawvideo')
-      .inputOptions(['-pix_fmt', geometry.layout, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
-    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout), ...videoMetadataArgs(info, geometry.width / info.width)];
+      .inputOptions(['-pix_fmt', this.sequence ? sequenceInputFormat(geometry) : geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+    if (this.sequence) {
+      this.temporaryPath = temporarySequenceFolder(outputPath);
+      this.command
+        .outputOptions(['-map', '0:v:0', ...sequenceCodecArgs(outputPath, geometry, info, this.firstFrame())])
+        .format('image2')
+        .output(join(this.temporaryPath, basename(outputPath)));
+      this.done = this.watch(outputPath);
+      this.command.run();
+      return;
+    }
+    const container = containerFor(outputPath);
+    this.temporaryPath = temporaryPathFor(outputPath);
+    trackTemporary(this.temporaryPath);
+    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout, geometry.bits), ...videoMetadataArgs(info, geometry.width / info.width)];
     const includeAudio = options.includeAudio !== false && (info.audioStreams.length > 0 || info.subtitleStreams.length > 0);
     if (includeAudio) {
       const segments = options.segments ?? [];
@@ -68,7 +89,17 @@ export class FrameWriter {
     if (container.faststart) outputArgs.push('-movflags', '+faststart');
     outputArgs.push('-max_muxing_queue_size', '4096');
     this.command.outputOptions(outputArgs).format(container.muxer).output(this.temporaryPath);
-    this.done = new Promise<void>((resolve) => {
+    this.done = this.watch(outputPath);
+    this.command.run();
+  }
+
+  private watch(outputPath: string): Promise<void> {
+    // fluent-ffmpeg spawns asynchronously: an abort that comes first must kill the process once it exists.
+    this.command.on('start', () => {
+      this.started = true;
+      if (this.aborting) this.command.kill('SIGKILL');
+    });
+    return new Promise<void>((resolve) => {
       this.command.on('end', () => resolve());
       this.command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
         this.failure = new UserError(`encoding ${outputPath} failed: ${ffmpegFailureReason(error, stderr)}`);
@@ -76,13 +107,19 @@ export class FrameWriter {
         resolve();
       });
     });
-    this.command.run();
+  }
+
+  /** Film frame number of the first frame written. */
+  private firstFrame(): number {
+    const first = this.options.segments?.[0];
+    return first ? Math.round(first.start * this.options.info.fps) : 0;
   }
 
   /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
-  async write(y: Uint8Array, cb: Uint8Array, cr: Uint8Array): Promise<void> {
+  async write(y: Samples, cb: Samples, cr: Samples): Promise<void> {
     if (this.failure) throw this.failure;
-    for (const plane of [y, cb, cr]) {
+    const parts = this.toRgb ? [this.toRgb(y, cb, cr)] : [y, cb, cr].map(planeBytes);
+    for (const plane of parts) {
       if (!this.source.write(plane)) {
         await Promise.race([once(this.source, 'drain'), this.done]);
         if (this.failure) throw this.failure;
@@ -94,6 +131,15 @@ export class FrameWriter {
   async finish(): Promise<void> {
     this.source.end();
     await this.done;
+    if (this.sequence) {
+      if (this.failure) {
+        removeSequenceFolder(this.temporaryPath);
+        throw this.failure;
+      }
+      await publishSequence(this.temporaryPath, this.options.outputPath, this.options.info, this.firstFrame());
+      this.finished = true;
+      return;
+    }
     if (this.failure) {
       removeTemporary(this.temporaryPath);
       throw this.failure;
@@ -139,10 +185,12 @@ export class FrameWriter {
   /** Stops ffmpeg and removes the temporary file. */
   async abort(): Promise<void> {
     if (this.finished) return;
-    this.command.kill('SIGKILL');
+    this.aborting = true;
+    if (this.started) this.command.kill('SIGKILL');
     this.source.destroy();
     await this.done;
-    removeTemporary(this.temporaryPath);
+    if (this.sequence) removeSequenceFolder(this.temporaryPath);
+    else removeTemporary(this.temporaryPath);
   }
 }
 

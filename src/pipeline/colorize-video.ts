@@ -1,14 +1,15 @@
 import { basename, dirname, extname } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
-import { type Frame, frameGeometry } from '../decode/frame.js';
+import { type Frame, type FrameGeometry, type Samples, frameGeometry } from '../decode/frame.js';
 import { readFrames } from '../decode/frame-reader.js';
+import type { DamagedRange } from '../decode/decode-monitor.js';
 import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
 import type { DeviceRequest } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { referenceLightnessView } from '../infer/reference.js';
-import { lumaToLightnessLut } from '../color/luts.js';
+import { lumaToLightnessLut, lumaToLightnessLutAtDepth } from '../color/luts.js';
 import { ComposePool } from '../color/compose-pool.js';
 import { TemporalWorker } from '../temporal/pool.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
@@ -16,6 +17,13 @@ import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
 import { removeStaleTemporaries } from '../encode/temp-files.js';
 import type { VideoCodec } from '../encode/container.js';
+import { codecDepth, defaultCodecFor, encoderInput } from '../encode/encoder-args.js';
+import { assertEncoderTakes } from '../encode/capabilities.js';
+import type { WorkingGeometry } from '../infer/geometry.js';
+import { decodeFilter } from './decode-filter.js';
+import { lumaCoefficients } from '../color/ycbcr.js';
+import { isSequenceOutput } from '../decode/sequence.js';
+import { sequenceStem } from './output-path.js';
 import { checkOutputPath, defaultOutputPath } from './output-path.js';
 import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
 import { FramePreparer, type PreparedFrame } from './frame-prep.js';
@@ -59,6 +67,14 @@ export interface ColorizeOptions {
   colorizer?: Colorizer;
   /** Frames buffered between stages; memory is bounded by it. */
   queueSize?: number;
+  /** Bytes the frames in flight may take (default 768 MiB): large or deep frames get shorter queues. */
+  memoryBytes?: number;
+  /** Frame rate of an image-sequence input (default 24). */
+  fps?: number;
+  /** Render through damaged frames (decoder concealment) and report them, instead of stopping at the first. */
+  conceal?: boolean;
+  /** Called with each warning as soon as it is known (it is also listed in the result). */
+  onWarning?: (warning: string) => void;
   /** Global-network samples per shot. */
   samplesPerShot?: number;
   /** Render one chunk of a film with its known shots (batch and farm); excludes start/duration/shots. */
@@ -104,17 +120,24 @@ export interface ColorizeResult {
   queueHighWater: number;
   /** Things the user should know that did not stop the run. */
   warnings: string[];
+  /** Bits per sample of the source and of the output's video. */
+  sourceBits: number;
+  outputBits: number;
+  /** Stretches of damaged frames rendered with the decoder's concealment (`conceal`); empty otherwise. */
+  damagedFrames: DamagedRange[];
+  /** Frames the inter-stage queues could hold, derived from the frame size in bytes and `memoryBytes`. */
+  queueFrames: number;
 }
 
 /** Colorizes a film (or a piece of it) end to end: the library function behind the CLI and batch mode. */
 export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeResult> {
   const started = performance.now();
   const clock = new StageClock();
-  const codec = options.codec ?? 'h264';
   options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const info = await probeVideo(options.input);
+  const info = await probeVideo(options.input, { fps: options.fps });
+  const codec = options.codec ?? defaultCodecFor(info.samples.bits);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
-  const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
+  const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
   if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
@@ -210,26 +233,51 @@ interface ColoredFrame {
 
 interface ComposingFrame {
   frame: Frame;
-  chroma: Promise<{ cb: Uint8Array; cr: Uint8Array }>;
+  chroma: Promise<{ cb: Samples; cr: Samples }>;
 }
 
 async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const { info, colorizer, shots, segments, writeFrom, options, clock } = plan;
   const config = colorizer.config;
-  const geometry = frameGeometry(info.width, info.height, info.decodeFormat);
+  const warnings: string[] = [];
+  const warn = (text: string) => {
+    warnings.push(text);
+    options.onWarning?.(text);
+  };
+  const sourceBits = info.samples.bits;
+  // 8-bit sources stay on the 8-bit path whatever the codec; deeper ones are decoded at the depth the codec writes.
+  const sequenceOut = isSequenceOutput(plan.output);
+  const bits = sourceBits <= 8 ? 8 : sequenceOut ? sourceBits : codecDepth(plan.codec, sourceBits);
+  if (bits < sourceBits) {
+    warn(`${info.path} has ${sourceBits}-bit samples but ${plan.codec} stores ${bits} bits: the output's luma is rounded to ${bits} bits (--codec ffv1 keeps all ${sourceBits})`);
+  }
+  const geometry = frameGeometry(info.width, info.height, info.decodeFormat, bits);
+  if (!sequenceOut) {
+    const { encoder, pixelFormat } = encoderInput(plan.codec, geometry.layout, bits);
+    await assertEncoderTakes(encoder, pixelFormat);
+  }
   const working = workingGeometry(info.width, info.height, options.resolution ?? config.local.workingShortSide, config.local.multipleOf, config.local.outputStride);
   const lut = lumaToLightnessLut(info.colorRange);
-  const preparer = new FramePreparer(geometry, working, lut);
-  const composer = await ComposePool.create({
-    chromaWidth: geometry.chromaWidth,
-    chromaHeight: geometry.chromaHeight,
-    gridWidth: working.gridWidth,
-    gridHeight: working.gridHeight,
-    matrix: info.colorMatrix,
-    range: info.colorRange,
-  });
-  const batchSize = Math.max(1, options.batchSize ?? 4);
-  const queueSize = Math.max(batchSize, options.queueSize ?? 2 * batchSize);
+  const preparer = new FramePreparer(geometry, working, lumaToLightnessLutAtDepth(info.colorRange, bits));
+  const composer = await ComposePool.create(
+    {
+      chromaWidth: geometry.chromaWidth,
+      chromaHeight: geometry.chromaHeight,
+      gridWidth: working.gridWidth,
+      gridHeight: working.gridHeight,
+      matrix: info.colorMatrix,
+      range: info.colorRange,
+    },
+    undefined,
+    bits,
+  );
+  const framesFit = framesWithinBudget(geometry, working, options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? 4, framesFit));
+  const queueSize = Math.max(1, Math.min(framesFit, Math.max(batchSize, options.queueSize ?? 2 * batchSize)));
+  const damagedFrames: DamagedRange[] = [];
+  if (info.variableFrameRate) {
+    warn(`${info.path} has a variable frame rate: the output plays its frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`);
+  }
   const writtenRange = writtenSegments(segments, writeFrom);
   const totalFrames = framesIn(writtenRange);
   const shotOf = shotLookup(shots);
@@ -258,7 +306,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   });
   const decoded = new BoundedQueue<PreparedFrame>(queueSize);
   const colored = new BoundedQueue<ColoredFrame>(queueSize);
-  const composing = new BoundedQueue<ComposingFrame>(composer.size * 2);
+  const composing = new BoundedQueue<ComposingFrame>(Math.max(1, Math.min(composer.size * 2, framesFit)));
   let written = 0;
   const rate = new RateEstimator();
 
@@ -271,6 +319,12 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
         fps: info.fps,
         startFrame: segment.startFrame,
         frameCount: segment.endFrame - segment.startFrame,
+        conceal: options.conceal,
+        constantRate: !info.variableFrameRate,
+        videoFilter: decodeFilter(info),
+        lumaOnly: info.samples.kind === 'gray',
+        rgbLuma: info.samples.kind === 'rgb' ? { ...lumaCoefficients(info.colorMatrix), range: info.colorRange } : undefined,
+        onDamage: (range) => damagedFrames.push(range),
         signal: abort.signal,
       });
       let filmFrame = segment.startFrame;
@@ -349,6 +403,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     if (options.signal?.aborted) throw new UserError('interrupted');
     if (written !== totalFrames) throw new UserError(`wrote ${written} of ${totalFrames} frames`);
     await clock.time('encode', () => writer.finish());
+    if (damagedFrames.length > 0) warn(damageSummary(info, damagedFrames));
   } catch (error) {
     abort.abort();
     await writer.abort();
@@ -372,10 +427,34 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     model: `${config.name} (${basename(config.dir)})`,
     stageSeconds: clock.seconds,
     queueHighWater: decoded.highWater + colored.highWater + composing.highWater,
-    warnings: info.variableFrameRate
-      ? [`${info.path} has a variable frame rate: the output plays its ${written} frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`]
-      : [],
+    warnings,
+    sourceBits,
+    outputBits: bits,
+    damagedFrames,
+    queueFrames: queueSize,
   };
+}
+
+function damageSummary(info: VideoInfo, ranges: DamagedRange[]): string {
+  const frames = ranges.reduce((n, r) => n + r.lastFrame - r.firstFrame + 1, 0);
+  const listed = ranges.slice(0, 5).map((r) => (r.firstFrame === r.lastFrame ? `${r.firstFrame}` : `${r.firstFrame}-${r.lastFrame}`));
+  const more = ranges.length > 5 ? ` and ${ranges.length - 5} more stretches` : '';
+  return `${info.path}: ${frames} damaged frames rendered with the decoder's concealment (frames ${listed.join(', ')}${more})`;
+}
+
+/** Default byte budget for frames in flight between stages. */
+const DEFAULT_MEMORY_BYTES = 768 * 1024 * 1024;
+
+/**
+ * How many frames the queues may hold so that the frames in flight stay within `budget` bytes:
+ * each frame carries its raw planes, L* at chroma size (float32), the network and grid planes,
+ * and later its new chroma. About three queues' worth can be alive at once.
+ */
+export function framesWithinBudget(g: FrameGeometry, w: WorkingGeometry, budget: number): number {
+  const chromaSamples = g.chromaWidth * g.chromaHeight;
+  const sampleBytes = g.bits > 8 ? 2 : 1;
+  const perFrame = g.frameBytes + 4 * chromaSamples + 2 * sampleBytes * chromaSamples + 4 * (w.width * w.height + 3 * w.gridWidth * w.gridHeight);
+  return Math.max(1, Math.floor(budget / (3 * perFrame)));
 }
 
 function isWholeFilm(segments: FrameSegment[], info: VideoInfo): boolean {

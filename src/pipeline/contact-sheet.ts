@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { sequenceInputArgs } from '../decode/sequence.js';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import PQueue from 'p-queue';
@@ -93,7 +94,7 @@ function sarRatio(sar: string): number {
 /** One frame's luma codes, scaled to width x height (fast seek, then exact). */
 function grayFrameAt(info: VideoInfo, frame: number, width: number, height: number, signal?: AbortSignal): Promise<Uint8Array> {
   const seek = frame > 0 ? ((frame - 0.5) / info.fps).toFixed(6) : '0';
-  const args = ['-v', 'error', '-ss', seek, '-i', info.path, '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${width}:${height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'];
+  const args = ['-v', 'error', '-ss', seek, ...sequenceInputArgs(info.path), '-i', info.path, '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=${width}:${height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'];
   return new Promise((resolve, reject) => {
     execFile(ffmpegPath(), args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, signal }, (error, stdout) => {
       if (error || stdout.length < width * height) reject(new UserError(`could not decode frame ${frame} of ${info.path}`));

@@ -27,7 +27,8 @@ export class FramePreparer {
     this.full = new Float32Array(geometry.width * geometry.height);
   }
 
-  lightnessPlanes(y: Uint8Array): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
+  /** `lightnessLut` maps every code of the luma depth to L* (256 entries at 8 bits, 2^bits above). */
+  lightnessPlanes(y: Uint8Array | Uint16Array): Pick<PreparedFrame, 'working' | 'grid' | 'chroma'> {
     const g = this.geometry;
     const w = this.working;
     const full = this.full;

@@ -1,4 +1,5 @@
-import { open, realpath, stat, unlink } from 'node:fs/promises';
+import { open, readdir, realpath, stat, unlink } from 'node:fs/promises';
+import { isSequenceOutput } from '../decode/sequence.js';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
@@ -10,9 +11,16 @@ export function defaultOutputPath(input: string, codec: VideoCodec): string {
   return join(dirname(input), `${basename(input, ext)}.color${defaultExtension(input, codec)}`);
 }
 
+/** Where a sequence's default output goes: named after its folder, beside the folder (reel1/ -> reel1.color.mkv). */
+export function sequenceStem(sequence: { pattern: string }): string {
+  const folder = dirname(sequence.pattern);
+  return join(dirname(folder), `${basename(folder)}.seq`);
+}
+
 /** Refuses outputs that would overwrite the input, land in an unwritable folder, or clobber a file unasked. */
 export async function checkOutputPath(input: string, output: string, codec: VideoCodec, overwrite: boolean): Promise<string> {
   const target = resolve(output);
+  if (isSequenceOutput(target)) return checkSequenceOutput(input, target, overwrite);
   checkCodecFits(target, codec);
   const inputReal = await realpath(input).catch(() => resolve(input));
   const outputReal = await realpath(target).catch(() => target);
@@ -24,6 +32,19 @@ export async function checkOutputPath(input: string, output: string, codec: Vide
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw new UserError(`output is a directory: ${output}`, 2);
   if (existing && !overwrite) throw new UserError(`output exists: ${output} (use --overwrite to replace it)`);
+  return target;
+}
+
+/** An image-sequence output: its folder must exist and be writable, and hold no frames of that name unless overwriting. */
+async function checkSequenceOutput(input: string, target: string, overwrite: boolean): Promise<string> {
+  if (resolve(input) === target) throw new UserError(`output would overwrite the input: ${target}`, 2);
+  const folder = dirname(target);
+  const folderInfo = await stat(folder).catch(() => undefined);
+  if (!folderInfo?.isDirectory()) throw new UserError(`output folder does not exist: ${folder}`);
+  await assertWritableFolder(folder);
+  const m = /^(.*?)%0?\d*d(.*)$/.exec(basename(target))!;
+  const clash = (await readdir(folder)).find((name) => name.startsWith(m[1]) && name.endsWith(m[2]) && /^\d+$/.test(name.slice(m[1].length, name.length - m[2].length)));
+  if (clash && !overwrite) throw new UserError(`output frames exist: ${join(folder, clash)} (use --overwrite to replace them)`);
   return target;
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ffmpegPath } from '../decode/binaries.js';
 import { frameChunks } from '../decode/frame-chunks.js';
+import { sequenceInputArgs } from '../decode/sequence.js';
 
 export interface GrayFrameOptions {
   /** Size every frame is scaled to. Fixed, so frame boundaries in the byte stream are known up front. */
@@ -24,7 +25,7 @@ export async function* readGrayFrames(input: string, options: GrayFrameOptions):
   signal?.throwIfAborted();
   const args = ['-hide_banner', '-nostdin', '-v', 'error'];
   if (start !== undefined && start > 0) args.push('-ss', String(start));
-  args.push('-i', input, '-map', '0:v:0', '-an', '-sn', '-dn');
+  args.push(...sequenceInputArgs(input), '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn');
   if (maxFrames !== undefined) args.push('-frames:v', String(maxFrames));
   args.push(
     '-vf', `scale=${width}:${height}:flags=area,format=gray`,
