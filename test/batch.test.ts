@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupShotsIntoChunks, shotSelection } from '../src/batch/chunks.js';
+import { planChunks, shotSelection } from '../src/batch/chunks.js';
 import { discoverInputs, globMatcher, mirroredOutputPath } from '../src/batch/discover.js';
 import type { BatchReportFile } from '../src/batch/report.js';
 import { runBatch } from '../src/batch/run-batch.js';
@@ -58,13 +58,31 @@ afterAll(async () => {
 describe('batch helpers', () => {
   it('groups whole shots into chunks of at least N seconds, the remainder joining the last', () => {
     const shots = shotsFromCuts([10, 20, 60, 65, 70], 80, 10);
-    const chunks = groupShotsIntoChunks(shots, 10, 2);
-    expect(chunks.map((c) => [c.startFrame, c.endFrame, shotSelection(c)])).toEqual([
-      [0, 20, '0-1'],
-      [20, 60, '2'],
-      [60, 80, '3-5'],
+    const chunks = planChunks(shots, 10, { chunkSeconds: 2 });
+    expect(chunks.map((c) => [c.startFrame, c.endFrame, shotSelection(c), c.warmupFrames])).toEqual([
+      [0, 20, '0-1', 0],
+      [20, 60, '2', 0],
+      [60, 80, '3-5', 0],
     ]);
-    expect(groupShotsIntoChunks(shots, 10, 30)).toHaveLength(1);
+    expect(planChunks(shots, 10, { chunkSeconds: 30 })).toHaveLength(1);
+  });
+
+  it('splits a shot longer than two chunks into pieces with a warm-up inside the shot', () => {
+    // shots: 0-5, 5-105 (10 s), 105-110, 110-112
+    const shots = shotsFromCuts([5, 105, 110], 112, 10);
+    const chunks = planChunks(shots, 10, { chunkSeconds: 3, warmupSeconds: 1 });
+    expect(chunks.map((c) => [c.startFrame, c.endFrame, c.firstShot, c.lastShot, c.warmupFrames])).toEqual([
+      [0, 38, 0, 1, 0], // the short first shot rides with the first piece
+      [38, 72, 1, 1, 10],
+      [72, 112, 1, 3, 10], // last piece, then the short shots after it (a remainder)
+    ]);
+    // One shot only: pieces cover it without gaps or overlaps; the warm-up never crosses the cut.
+    const single = planChunks(shotsFromCuts([], 95, 10), 10, { chunkSeconds: 1, warmupSeconds: 5 });
+    expect(single).toHaveLength(9);
+    expect(single[0]).toMatchObject({ startFrame: 0, warmupFrames: 0 });
+    expect(single[1].warmupFrames).toBe(single[1].startFrame);
+    for (let i = 1; i < single.length; i++) expect(single[i].startFrame).toBe(single[i - 1].endFrame);
+    expect(single[single.length - 1].endFrame).toBe(95);
   });
 
   it('matches globs and mirrors folders', async () => {
@@ -179,6 +197,27 @@ describe('colorize-video batch', () => {
     expect((await stat(shortOut)).mtimeMs).toBe(shortMtime);
     expect((await stat(longOut)).mtimeMs).toBe(longMtime);
     expect(existsSync(path.join(out, '.colorize-work'))).toBe(false);
+  });
+
+  it('resumes a single-shot film killed halfway from its last finished piece', async () => {
+    const input = path.join(dir, 'one-shot.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=160x90:r=25', '-frames:v', '100', ...x264(input)]);
+    const out = path.join(dir, 'one-shot-out');
+    const env = { COLORIZE_VIDEO_CHUNK_SECONDS: '0.5', COLORIZE_VIDEO_KEEP_WORK: '1' };
+    const workDir = path.join(out, '.colorize-work', 'one-shot.color.mp4');
+    const child = spawnCli(['batch', input, '--out-dir', out, '--warmup-seconds', '0.2'], env);
+    const exited = exitOf(child);
+    await waitFor(() => existsSync(path.join(workDir, 'chunk-0002.mp4')), exited, 60_000);
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(path.join(workDir, 'chunk-0006.mp4'))).toBe(false);
+
+    const resumed = await cli(['batch', input, '--out-dir', out, '--warmup-seconds', '0.2'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const entry = (await readReport(out)).files[0];
+    expect(entry).toMatchObject({ status: 'done', frames: 100, shots: 1, chunks: 7 }); // 13-frame pieces
+    expect(entry.chunksReused).toBeGreaterThanOrEqual(3);
+    expect(await countDecodedFrames(path.join(out, 'one-shot.color.mp4'))).toBe(100);
   });
 
   it('on SIGINT stops the render, removes temporaries, marks the file interrupted and exits 130', async () => {

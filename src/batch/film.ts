@@ -4,12 +4,13 @@ import { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import type { VideoInfo } from '../decode/probe.js';
 import type { Colorizer } from '../infer/colorizer.js';
+import type { ModelConfig } from '../infer/model-config.js';
 import type { DamagedRange } from '../decode/decode-monitor.js';
-import { type ColorizeOptions, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
+import { type ColorizeOptions, type ColorizeResult, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
 import { findShots } from '../pipeline/find-shots.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
 import type { Shot } from '../shots/index.js';
-import { type Chunk, chunkFileName, groupShotsIntoChunks, shotSelection } from './chunks.js';
+import { type Chunk, chunkFileName, planChunks, shotsOfChunk } from './chunks.js';
 import { joinChunks } from './join.js';
 import { verifyChunk, verifyOutput } from './verify.js';
 import { isAlive, removeStaleTemporaries } from '../encode/temp-files.js';
@@ -25,8 +26,10 @@ export interface FilmJob {
   settings: RenderSettings;
   /** Loads the model on first use (a batch whose files are all done never loads it). */
   colorizer: () => Promise<Colorizer>;
-  /** Chunks are runs of whole shots at least this long. */
+  /** Chunks are runs of whole shots at least this long (long shots are split). */
   chunkSeconds: number;
+  /** Warm-up before a piece that starts inside a shot (default DEFAULT_WARMUP_SECONDS). */
+  warmupSeconds?: number;
   /** Keep the work folder after joining (debugging, tests). */
   keepWork?: boolean;
   signal?: AbortSignal;
@@ -55,9 +58,9 @@ export interface FilmResult {
   damagedFrames?: DamagedRange[];
 }
 
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
 
-interface Manifest {
+export interface Manifest {
   version: number;
   input: { path: string; size: number; mtimeMs: number; frameCount: number; fps: number };
   shotsHash: string;
@@ -119,7 +122,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
     signal: job.signal,
     onProgress: (done, all) => report({ phase: 'shots', done, total: all, rendered: 0 }),
   });
-  const chunks = groupShotsIntoChunks(shots, info.fps, job.chunkSeconds);
+  const chunks = planChunks(shots, info.fps, { chunkSeconds: job.chunkSeconds, warmupSeconds: job.warmupSeconds });
   const colorizer = await job.colorizer();
 
   if (chunks.length <= 1) {
@@ -155,7 +158,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   }
 
   const ext = extname(output);
-  const manifest = await buildManifest(info, shots, chunks, job.settings, colorizer, output);
+  const manifest = await buildManifest(info, shots, chunks, job.settings, colorizer.config, colorizer.device, output);
   await prepareWorkDir(job.workDir, manifest);
   let reused = 0;
   const damagedFrames: DamagedRange[] = [];
@@ -172,18 +175,15 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
       reused++;
     } else {
       await rm(path, { force: true });
-      const chunkResult = await colorizeVideo({
-        ...job.settings,
-        input: info.path,
-        output: path,
-        overwrite: true,
-        shots: shotSelection(chunk),
-        audio: false,
+      const chunkResult = await renderChunk({
+        info,
+        chunk,
+        shots,
+        path,
+        settings: job.settings,
         colorizer,
         signal: job.signal,
-        onProgress: (p: Progress) => {
-          if (p.phase === 'colorize') report({ phase: 'colorize', done: finished + p.done, total, rendered: rendered + p.done, chunk: where });
-        },
+        onFrames: (done) => report({ phase: 'colorize', done: finished + done, total, rendered: rendered + done, chunk: where }),
       });
       damagedFrames.push(...chunkResult.damagedFrames);
       if (!(await verifyChunk(path, frames))) {
@@ -201,9 +201,48 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   return { status: 'done', frames, rendered, shots: shots.length, chunks: chunks.length, chunksReused: reused, damagedFrames };
 }
 
-async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], settings: RenderSettings, colorizer: Colorizer, output: string): Promise<Manifest> {
+export interface ChunkRender {
+  info: VideoInfo;
+  chunk: Chunk;
+  /** The film's shots (those of the chunk are enough). */
+  shots: Shot[];
+  /** The chunk file (video only); written under a temporary name and renamed when complete. */
+  path: string;
+  settings: RenderSettings;
+  colorizer: Colorizer;
+  signal?: AbortSignal;
+  onFrames?: (done: number) => void;
+}
+
+/** Renders one chunk of the plan: the single code path of batch chunks and farm workers. */
+export async function renderChunk(job: ChunkRender): Promise<ColorizeResult> {
+  const { chunk } = job;
+  return colorizeVideo({
+    ...job.settings,
+    input: job.info.path,
+    output: job.path,
+    overwrite: true,
+    piece: { shots: shotsOfChunk(job.shots, chunk), startFrame: chunk.startFrame, endFrame: chunk.endFrame, warmupFrames: chunk.warmupFrames },
+    audio: false,
+    colorizer: job.colorizer,
+    signal: job.signal,
+    onProgress: (p: Progress) => {
+      if (p.phase === 'colorize') job.onFrames?.(p.done);
+    },
+  });
+}
+
+/** What makes chunks reusable: same input, shots, plan, model and settings. `device` null: any device (farm). */
+export async function buildManifest(
+  info: VideoInfo,
+  shots: Shot[],
+  chunks: Chunk[],
+  settings: RenderSettings,
+  config: ModelConfig,
+  device: string | null,
+  output: string,
+): Promise<Manifest> {
   const file = await stat(info.path);
-  const config = colorizer.config;
   const modelFiles = await Promise.all(
     [config.global.file, config.local.file].map(async (name) => {
       const s = await stat(join(config.dir, name)).catch(() => undefined);
@@ -218,7 +257,7 @@ async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], se
       model: config.dir,
       modelName: config.name,
       modelFiles,
-      device: colorizer.device,
+      device,
       resolution: settings.resolution ?? null,
       codec: settings.codec ?? 'h264',
       crf: settings.crf ?? 18,
@@ -235,7 +274,7 @@ async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], se
 }
 
 /** Keeps the work folder if its manifest matches this render exactly; otherwise starts it afresh. */
-async function prepareWorkDir(workDir: string, manifest: Manifest): Promise<void> {
+export async function prepareWorkDir(workDir: string, manifest: Manifest): Promise<void> {
   const path = join(workDir, 'manifest.json');
   const wanted = JSON.stringify(manifest);
   let current: string | undefined;
@@ -256,11 +295,11 @@ async function prepareWorkDir(workDir: string, manifest: Manifest): Promise<void
 }
 
 /** Removes the work folder and, when they are left empty, the folders above it up to `.colorize-work`. */
-async function removeWorkDir(workDir: string): Promise<void> {
+export async function removeWorkDir(workDir: string, rootName = WORK_FOLDER): Promise<void> {
   await rm(workDir, { recursive: true, force: true });
   let dir = dirname(workDir);
   while (basename(dir) !== '' && dir !== dirname(dir)) {
-    const isRoot = basename(dir) === WORK_FOLDER;
+    const isRoot = basename(dir) === rootName;
     try {
       await rmdir(dir);
     } catch {

@@ -23,6 +23,8 @@ export interface BatchOptions {
   settings: RenderSettings;
   /** Long films are rendered (and resumed) as chunks of whole shots at least this long. */
   chunkSeconds?: number;
+  /** Warm-up before a piece of a long shot (default DEFAULT_WARMUP_SECONDS). */
+  warmupSeconds?: number;
   keepWork?: boolean;
   /** A loaded model to use (not released here); otherwise one is loaded on first need and released at the end. */
   colorizer?: Colorizer;
@@ -184,6 +186,7 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
           settings: options.settings,
           colorizer: getColorizer,
           chunkSeconds,
+          warmupSeconds: options.warmupSeconds,
           keepWork: options.keepWork,
           signal: options.signal,
           onProgress: progress,

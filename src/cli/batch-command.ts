@@ -3,6 +3,7 @@ import { UserError } from '../decode/errors.js';
 import { type BatchProgress, DEFAULT_CHUNK_SECONDS, DEFAULT_REPORT_NAME, runBatch } from '../batch/run-batch.js';
 import { addRenderOptions, type RenderFlags, renderOptionsFrom } from './colorize-command.js';
 import { formatDuration } from './progress.js';
+import { DEFAULT_WARMUP_SECONDS } from '../batch/chunks.js';
 import { plural } from '../plural.js';
 
 interface BatchFlags extends RenderFlags {
@@ -10,6 +11,7 @@ interface BatchFlags extends RenderFlags {
   pattern?: string;
   report?: string;
   chunkSeconds?: number;
+  warmupSeconds?: number;
   keepWork?: boolean;
 }
 
@@ -37,6 +39,7 @@ export function addBatchCommand(program: Command, controller: AbortController): 
       `render long films as chunks of whole shots of at least this many seconds, so an interrupted film resumes from its last chunk (default: $COLORIZE_VIDEO_CHUNK_SECONDS or ${DEFAULT_CHUNK_SECONDS})`,
       positiveNumber,
     )
+    .option('--warmup-seconds <s>', `warm-up before a piece of a shot longer than two chunks (default ${DEFAULT_WARMUP_SECONDS})`, nonNegativeNumber)
     .option('--keep-work', 'keep the chunk folders under <out-dir>/.colorize-work after joining (also $COLORIZE_VIDEO_KEEP_WORK=1)');
   addRenderOptions(command);
   command.action(async (paths: string[], own: BatchFlags) => {
@@ -52,6 +55,7 @@ export function addBatchCommand(program: Command, controller: AbortController): 
         report: flags.report,
         settings,
         chunkSeconds: flags.chunkSeconds ?? chunkSecondsFromEnv(),
+        warmupSeconds: flags.warmupSeconds,
         keepWork: flags.keepWork || Boolean(process.env.COLORIZE_VIDEO_KEEP_WORK),
         signal: controller.signal,
         onProgress: (p) => display.update(p),
@@ -89,6 +93,12 @@ function withParentFlags(command: Command, own: BatchFlags): BatchFlags {
 function positiveNumber(text: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return value;
+}
+
+function nonNegativeNumber(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new InvalidArgumentError('expected a number of seconds, 0 or more');
   return value;
 }
 

@@ -5,6 +5,7 @@ import { ProgressBar } from './progress.js';
 import { abortOnSignals } from './signals.js';
 import { addShotsCommand } from './shots-command.js';
 import { addBatchCommand } from './batch-command.js';
+import { addFarmCommand } from './farm-command.js';
 import { EXIT_OK, describeFailure, reportFailure, wantsJson } from './errors.js';
 import { plural } from '../plural.js';
 import { packageVersion } from './version.js';
@@ -76,6 +77,7 @@ export function buildProgram(controller: AbortController): Command {
   });
   addShotsCommand(program, controller);
   addBatchCommand(program, controller);
+  addFarmCommand(program, controller);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

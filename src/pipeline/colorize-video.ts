@@ -79,8 +79,24 @@ export interface ColorizeOptions {
   onWarning?: (warning: string) => void;
   /** Global-network samples per shot. */
   samplesPerShot?: number;
+  /** Render one chunk of a film with its known shots (batch and farm); excludes start/duration/shots. */
+  piece?: Piece;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * Film frames [startFrame, endFrame) of a film whose shots are known (no detection runs). A piece
+ * may begin inside a shot: that shot still gets the global features of all of it, and up to
+ * `warmupFrames` frames before the piece (within its shot) are decoded, inferred and fed to the
+ * temporal stage but not written, so the temporal state at the first written frame is close to
+ * that of a whole-film run (equal when the warm-up reaches back to the cut).
+ */
+export interface Piece {
+  shots: Shot[];
+  startFrame: number;
+  endFrame: number;
+  warmupFrames?: number;
 }
 
 export interface Progress {
@@ -133,15 +149,26 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
   const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
   try {
-    const { shots, segments } = await clock.time('shots', () => planRender(info, options));
+    const { shots, segments, writeFrom } = await clock.time('shots', () => planRender(info, options));
     const references = await loadReferences(options, shots, colorizer.config.global.size);
-    return { ...(await render({ info, output, codec, colorizer, shots, segments, references, options, clock, started })), startupSeconds };
+    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, references, options, clock, started })), startupSeconds };
   } finally {
     if (!options.colorizer) await colorizer.release();
   }
 }
 
-async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ shots: Shot[]; segments: FrameSegment[] }> {
+interface RenderRange {
+  shots: Shot[];
+  segments: FrameSegment[];
+  /** Decoded frames before this film frame only warm up the temporal stage. */
+  writeFrom?: number;
+}
+
+async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<RenderRange> {
+  if (options.piece) {
+    if (options.shots !== undefined || options.start !== undefined || options.duration !== undefined) throw new UserError('a piece cannot be combined with --shot/--start/--duration', 2);
+    return pieceRange(options.piece, info.frameCount);
+  }
   const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: NaN, etaSeconds: NaN });
   report(0, info.frameCount);
   if (options.shots !== undefined) {
@@ -154,6 +181,17 @@ async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ 
   const range = rangeFromTimes(info.frameCount, info.fps, options.start, options.duration);
   const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
   return { shots, segments: [range] };
+}
+
+function pieceRange(piece: Piece, frameCount: number): RenderRange {
+  const { shots, startFrame, endFrame } = piece;
+  const first = shots.find((s) => s.startFrame <= startFrame && startFrame < s.endFrame);
+  const covered = first !== undefined && shots.some((s) => s.startFrame < endFrame && endFrame <= s.endFrame);
+  if (!(Number.isInteger(startFrame) && Number.isInteger(endFrame) && startFrame < endFrame && endFrame <= frameCount) || !covered) {
+    throw new UserError(`piece ${startFrame}-${endFrame} is not within the film's ${frameCount} frames and its shots`);
+  }
+  const warmup = Math.max(0, Math.min(Math.floor(piece.warmupFrames ?? 0), startFrame - first.startFrame));
+  return { shots, segments: [{ startFrame: startFrame - warmup, endFrame }], writeFrom: startFrame };
 }
 
 function parseShotSelectionOrUsage(text: string, count: number): number[] {
@@ -172,7 +210,8 @@ async function loadReferences(options: ColorizeOptions, shots: Shot[], size: num
   }
   for (const [key, path] of Object.entries(options.referenceMap ?? {})) {
     const index = Number(key);
-    if (!Number.isInteger(index) || index < 0 || index >= shots.length) {
+    if (options.piece && shots.some((s) => s.index === index) === false && Number.isInteger(index) && index >= 0) continue; // a shot of the film outside this piece
+    if (!Number.isInteger(index) || index < 0 || (!options.piece && index >= shots.length)) {
       throw new UserError(`reference map names shot ${key}, but the film has ${plural(shots.length, 'shot')} (${shots.length === 1 ? '0' : `0-${shots.length - 1}`})`, 2);
     }
     references.set(index, await referenceLightnessView(path, size));
@@ -187,6 +226,7 @@ interface RenderPlan {
   colorizer: Colorizer;
   shots: Shot[];
   segments: FrameSegment[];
+  writeFrom: number;
   references: Map<number, Float32Array>;
   options: ColorizeOptions;
   clock: StageClock;
@@ -204,7 +244,7 @@ interface ComposingFrame {
 }
 
 async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSeconds'>> {
-  const { info, colorizer, shots, segments, options, clock } = plan;
+  const { info, colorizer, shots, segments, writeFrom, options, clock } = plan;
   const config = colorizer.config;
   const warnings: string[] = [];
   const warn = (text: string) => {
@@ -245,7 +285,8 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   if (info.variableFrameRate) {
     warn(`${info.path} has a variable frame rate: the output plays its frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`);
   }
-  const totalFrames = framesIn(segments);
+  const writtenRange = writtenSegments(segments, writeFrom);
+  const totalFrames = framesIn(writtenRange);
   const shotOf = shotLookup(shots);
   const abort = new AbortController();
   const onOuterAbort = () => abort.abort();
@@ -268,7 +309,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     outputPath: plan.output,
     settings: { codec: plan.codec, crf: options.crf ?? 18, preset: options.preset },
     includeAudio: options.audio !== false,
-    segments: isWholeFilm(segments, info) ? undefined : segments.map((s) => ({ start: s.startFrame / info.fps, end: s.endFrame / info.fps })),
+    segments: isWholeFilm(writtenRange, info) ? undefined : writtenRange.map((s) => ({ start: s.startFrame / info.fps, end: s.endFrame / info.fps })),
   });
   const decoded = new BoundedQueue<PreparedFrame>(queueSize);
   const colored = new BoundedQueue<ColoredFrame>(queueSize);
@@ -335,6 +376,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
           return temporal.process(prepared.grid.slice(), ab);
         });
       }
+      if (prepared.filmFrame < writeFrom) continue; // warm-up: only the temporal state was wanted
       const chroma = composer.compose(prepared.chroma, prepared.grid, smoothed);
       chroma.catch(() => undefined); // awaited in order by the write stage; failures surface there
       await composing.push({ frame: prepared.frame, chroma });
@@ -385,7 +427,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     input: info.path,
     output: plan.output,
     frames: written,
-    shots: new Set(segmentsShots(segments, shots)).size,
+    shots: new Set(segmentsShots(writtenRange, shots)).size,
     seconds,
     fps: written / seconds,
     device: colorizer.device,
@@ -426,8 +468,14 @@ function isWholeFilm(segments: FrameSegment[], info: VideoInfo): boolean {
   return segments.length === 1 && segments[0].startFrame === 0 && segments[0].endFrame === info.frameCount;
 }
 
+/** Shots with frames in the segments. */
 function segmentsShots(segments: FrameSegment[], shots: Shot[]): number[] {
-  return shots.filter((shot) => segments.some((s) => s.startFrame <= shot.startFrame && shot.endFrame <= s.endFrame)).map((s) => s.index);
+  return shots.filter((shot) => segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame)).map((s) => s.index);
+}
+
+/** The segments without the warm-up frames before `writeFrom`. */
+function writtenSegments(segments: FrameSegment[], writeFrom: number): FrameSegment[] {
+  return segments.filter((s) => s.endFrame > writeFrom).map((s) => ({ startFrame: Math.max(s.startFrame, writeFrom), endFrame: s.endFrame }));
 }
 
 /** Shot index of a film frame, for frames arriving in order. */

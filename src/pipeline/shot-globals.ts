@@ -57,8 +57,12 @@ export class ShotGlobals {
     }
     const wanted = new Map<number, number>(); // film frame -> shot index
     for (const shot of shots) {
-      if (references.has(shot.index) || !coveredBy(segments, shot)) continue;
-      for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) wanted.set(frame, shot.index);
+      if (references.has(shot.index)) continue;
+      if (coveredBy(segments, shot)) {
+        for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) wanted.set(frame, shot.index);
+      } else if (touchedBy(segments, shot)) {
+        this.pending.get(shot.index)!.resolve(await this.wholeShotFeatures(shot));
+      }
     }
     if (wanted.size === 0) return;
     const size = this.colorizer.config.global.size;
@@ -97,6 +101,32 @@ export class ShotGlobals {
       if (left > 0 && !views.has(shotIndex)) this.pending.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
     }
   }
+
+  /**
+   * Features of a shot only partly rendered (a piece of a long shot): the same samples as a render
+   * of the whole shot would take, each read by a frame-exact seek, so every piece of the shot gets
+   * the same vector as the unsplit shot.
+   */
+  private async wholeShotFeatures(shot: Shot): Promise<Float32Array> {
+    const size = this.colorizer.config.global.size;
+    const list: Float32Array[] = [];
+    for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) {
+      const frames = readGrayFrames(this.options.path, {
+        width: size,
+        height: size,
+        start: frame > 0 ? (frame - 0.5) / this.options.fps : undefined,
+        maxFrames: 1,
+        signal: this.controller.signal,
+      });
+      for await (const gray of frames) {
+        const view = new Float32Array(size * size);
+        for (let i = 0; i < view.length; i++) view[i] = this.options.lightnessLut[gray[i]];
+        list.push(view);
+      }
+    }
+    if (list.length === 0) throw new Error(`no frames decoded for shot ${shot.index}`);
+    return this.colorizer.globalFeatures(list);
+  }
 }
 
 /** Up to `count` frames spread evenly across the shot (centres of equal parts). */
@@ -106,6 +136,10 @@ export function sampleFrames(shot: Shot, count: number): number[] {
   const frames = new Set<number>();
   for (let j = 0; j < n; j++) frames.add(shot.startFrame + Math.floor(((j + 0.5) * length) / n));
   return [...frames];
+}
+
+function touchedBy(segments: FrameSegment[], shot: Shot): boolean {
+  return segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame);
 }
 
 function coveredBy(segments: FrameSegment[], shot: Shot): boolean {
