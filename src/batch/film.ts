@@ -191,6 +191,8 @@ async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], se
       temporalStrength: settings.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH,
       reference: settings.reference ?? null,
       referenceMap: settings.referenceMap ?? null,
+      referenceStrength: settings.referenceStrength ?? null,
+      shotSettings: settings.shotSettings ?? null,
       sideBySide: settings.sideBySide ?? false,
       samplesPerShot: settings.samplesPerShot ?? null,
     },

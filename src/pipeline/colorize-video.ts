@@ -7,7 +7,9 @@ import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
 import type { DeviceRequest } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
-import { referenceLightnessView } from '../infer/reference.js';
+import { applyAbTransform, isIdentityTransform } from '../color/palette.js';
+import { readProjectFile, type ShotSettingsMap } from '../project/project-file.js';
+import { type LoadedReference, type ShotPlan, filmShotNumbers, loadReferenceImages, planShots } from './shot-plan.js';
 import { lumaToLightnessLut } from '../color/luts.js';
 import { ComposePool } from '../color/compose-pool.js';
 import { TemporalWorker } from '../temporal/pool.js';
@@ -49,6 +51,16 @@ export interface ColorizeOptions {
   reference?: string;
   /** Global features from an image per shot number. */
   referenceMap?: Record<string, string>;
+  /** How far a reference image moves its shot's colors to the reference's palette, 0..1 (default 1). */
+  referenceStrength?: number;
+  /**
+   * Per-shot settings (reference, intensity, temporal strength, hints) by shot number, as a project
+   * file holds them (src/project/project-file.ts); reference paths absolute. They win over the
+   * film-wide options for their shot.
+   */
+  shotSettings?: ShotSettingsMap;
+  /** A project file (`<film>.colorize.json`) whose shot settings apply; `shotSettings` entries win over its own. */
+  settingsFile?: string;
   sideBySide?: boolean;
   /** Carry the source's audio and subtitles (default true). Segment renders that are joined later turn it off. */
   audio?: boolean;
@@ -96,26 +108,37 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
   const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
   try {
-    const { shots, segments } = await clock.time('shots', () => planRender(info, options));
-    const references = await loadReferences(options, shots, colorizer.config.global.size);
-    return await render({ info, output, codec, colorizer, shots, segments, references, options, clock, started });
+    const { shots, segments, filmShots } = await clock.time('shots', () => planRender(info, options));
+    const fromFile = options.settingsFile ? (await readProjectFile(options.settingsFile)).shots : {};
+    const plans = planShots(
+      { ...options, temporalStrength: options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH, shotSettings: { ...fromFile, ...options.shotSettings } },
+      shots,
+      filmShots.length,
+      filmShotNumbers(filmShots),
+    );
+    const references = await loadReferenceImages(plans, colorizer.config.global.size);
+    return await render({ info, output, codec, colorizer, shots, segments, plans, references, options, clock, started });
   } finally {
     if (!options.colorizer) await colorizer.release();
   }
 }
 
-async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ shots: Shot[]; segments: FrameSegment[] }> {
+async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ shots: Shot[]; segments: FrameSegment[]; filmShots: Shot[] }> {
   const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: 0, etaSeconds: 0 });
   if (options.shots !== undefined) {
     if (options.start !== undefined || options.duration !== undefined) throw new UserError('--shot cannot be combined with --start/--duration', 2);
     const whole = rangeFromTimes(info.frameCount, info.fps);
     const shots = await findShots(info, whole, { signal: options.signal, onProgress: report });
     const selected = parseShotSelectionOrUsage(options.shots, shots.length);
-    return { shots, segments: segmentsForShots(shots, selected) };
+    return { shots, segments: segmentsForShots(shots, selected), filmShots: shots };
   }
   const range = rangeFromTimes(info.frameCount, info.fps, options.start, options.duration);
   const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
-  return { shots, segments: [range] };
+  const whole = range.startFrame === 0 && range.endFrame === info.frameCount;
+  // Settings and reference maps are keyed by the film's shot numbers; a piece's shots are numbered from 0.
+  const keyed = Object.keys(options.referenceMap ?? {}).length > 0 || options.settingsFile !== undefined || Object.keys(options.shotSettings ?? {}).length > 0;
+  const filmShots = whole || !keyed ? shots : await findShots(info, rangeFromTimes(info.frameCount, info.fps), { signal: options.signal, onProgress: report });
+  return { shots, segments: [range], filmShots };
 }
 
 function parseShotSelectionOrUsage(text: string, count: number): number[] {
@@ -126,22 +149,6 @@ function parseShotSelectionOrUsage(text: string, count: number): number[] {
   }
 }
 
-async function loadReferences(options: ColorizeOptions, shots: Shot[], size: number): Promise<Map<number, Float32Array>> {
-  const references = new Map<number, Float32Array>();
-  if (options.reference) {
-    const view = await referenceLightnessView(options.reference, size);
-    for (const shot of shots) references.set(shot.index, view);
-  }
-  for (const [key, path] of Object.entries(options.referenceMap ?? {})) {
-    const index = Number(key);
-    if (!Number.isInteger(index) || index < 0 || index >= shots.length) {
-      throw new UserError(`reference map names shot ${key}, but the film has ${shots.length} shots (0-${shots.length - 1})`, 2);
-    }
-    references.set(index, await referenceLightnessView(path, size));
-  }
-  return references;
-}
-
 interface RenderPlan {
   info: VideoInfo;
   output: string;
@@ -149,7 +156,8 @@ interface RenderPlan {
   colorizer: Colorizer;
   shots: Shot[];
   segments: FrameSegment[];
-  references: Map<number, Float32Array>;
+  plans: Map<number, ShotPlan>;
+  references: Map<string, LoadedReference>;
   options: ColorizeOptions;
   clock: StageClock;
   started: number;
@@ -193,12 +201,18 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     shots,
     segments,
     lightnessLut: lut,
-    references: plan.references,
+    references: new Map([...plan.plans].filter(([, p]) => p.reference).map(([index, p]) => [index, plan.references.get(p.reference!)!.view])),
+    palettes: new Map(
+      [...plan.plans]
+        .filter(([, p]) => p.reference && p.referenceStrength > 0)
+        .map(([index, p]) => [index, { palette: plan.references.get(p.reference!)!.palette, strength: p.referenceStrength }]),
+    ),
     samplesPerShot: options.samplesPerShot,
     signal: abort.signal,
   });
   const strength = options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH;
-  const temporal = strength > 0 ? await TemporalWorker.create(working.gridWidth, working.gridHeight, { strength }) : undefined;
+  const anySmoothing = [...plan.plans.values()].some((p) => p.temporalStrength > 0);
+  const temporal = anySmoothing ? await TemporalWorker.create(working.gridWidth, working.gridHeight, { strength }) : undefined;
   const writer = new FrameWriter({
     info,
     geometry: options.sideBySide ? sideBySideGeometry(geometry) : geometry,
@@ -260,12 +274,15 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const smoothStage = async () => {
     for await (const { prepared, ab } of colored) {
       let smoothed = ab;
+      const shotPlan = plan.plans.get(prepared.shot)!;
       if (temporal) {
         smoothed = await clock.time('temporal', async () => {
-          if (prepared.startsShot) await temporal.reset();
+          if (prepared.startsShot) await temporal.reset(shotPlan.temporalStrength);
           return temporal.process(prepared.grid.slice(), ab);
         });
       }
+      const transform = await globals.transformForShot(prepared.shot);
+      if (!isIdentityTransform(transform, shotPlan.intensity)) applyAbTransform(smoothed, transform, shotPlan.intensity);
       const chroma = composer.compose(prepared.chroma, prepared.grid, smoothed);
       chroma.catch(() => undefined); // awaited in order by the write stage; failures surface there
       await composing.push({ frame: prepared.frame, chroma });
@@ -323,9 +340,12 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     model: `${config.name} (${basename(config.dir)})`,
     stageSeconds: clock.seconds,
     queueHighWater: decoded.highWater + colored.highWater + composing.highWater,
-    warnings: info.variableFrameRate
-      ? [`${info.path} has a variable frame rate: the output plays its ${written} frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`]
-      : [],
+    warnings: [
+      ...(info.variableFrameRate
+        ? [`${info.path} has a variable frame rate: the output plays its ${written} frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`]
+        : []),
+      ...([...plan.plans.values()].some((p) => p.hints.length > 0) ? ['color hints in the settings were not used: this model has no hint input'] : []),
+    ],
   };
 }
 

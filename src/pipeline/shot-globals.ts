@@ -2,6 +2,7 @@ import { readGrayFrames } from '../shots/gray-frames.js';
 import type { Shot } from '../shots/index.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { FrameSegment } from './frame-range.js';
+import { type AbAffine, type AbStats, IDENTITY_AFFINE, abStats, paletteTransfer } from '../color/palette.js';
 
 export interface ShotGlobalsOptions {
   path: string;
@@ -12,6 +13,8 @@ export interface ShotGlobalsOptions {
   lightnessLut: Float32Array;
   /** Global L* views given instead of the shot's own frames (reference style), by shot index. */
   references: Map<number, Float32Array>;
+  /** Reference palettes the shot's colors move towards, with a strength 0..1, by shot index. */
+  palettes?: Map<number, { palette: AbStats; strength: number }>;
   samplesPerShot?: number;
   signal?: AbortSignal;
 }
@@ -23,13 +26,19 @@ export interface ShotGlobalsOptions {
  */
 export class ShotGlobals {
   private readonly pending = new Map<number, Deferred<Float32Array>>();
+  private readonly transforms = new Map<number, Deferred<AbAffine>>();
   private readonly controller = new AbortController();
 
   constructor(
     private readonly colorizer: Colorizer,
     private readonly options: ShotGlobalsOptions,
   ) {
-    for (const shot of options.shots) this.pending.set(shot.index, deferred());
+    for (const shot of options.shots) {
+      this.pending.set(shot.index, deferred());
+      const transform = deferred<AbAffine>();
+      if (!options.palettes?.has(shot.index) || !coveredBy(options.segments, shot)) transform.resolve(IDENTITY_AFFINE);
+      this.transforms.set(shot.index, transform);
+    }
     options.signal?.addEventListener('abort', () => this.controller.abort(), { once: true });
   }
 
@@ -39,10 +48,21 @@ export class ShotGlobals {
     return entry.promise;
   }
 
+  /**
+   * The a*b* map of a shot with a reference palette: estimated once per shot from the local
+   * network's output on the shot's sampled views, so every frame of the shot gets the same map.
+   */
+  transformForShot(index: number): Promise<AbAffine> {
+    const entry = this.transforms.get(index);
+    if (!entry) throw new Error(`no shot ${index}`);
+    return entry.promise;
+  }
+
   /** Starts the sampling pass; failures reject the waiting shots. */
   start(): void {
     this.run().catch((error: unknown) => {
       for (const entry of this.pending.values()) entry.reject(error);
+      for (const entry of this.transforms.values()) entry.reject(error);
     });
   }
 
@@ -57,7 +77,7 @@ export class ShotGlobals {
     }
     const wanted = new Map<number, number>(); // film frame -> shot index
     for (const shot of shots) {
-      if (references.has(shot.index) || !coveredBy(segments, shot)) continue;
+      if ((references.has(shot.index) && !this.options.palettes?.has(shot.index)) || !coveredBy(segments, shot)) continue;
       for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) wanted.set(frame, shot.index);
     }
     if (wanted.size === 0) return;
@@ -87,15 +107,33 @@ export class ShotGlobals {
         remaining.set(shotIndex, left);
         if (left === 0) {
           views.delete(shotIndex);
-          this.pending.get(shotIndex)!.resolve(await this.colorizer.globalFeatures(list));
+          await this.finishShot(shotIndex, list);
         }
       }
     }
     // A shot whose samples fell outside what was decoded (the file ended early) still gets features.
-    for (const [shotIndex, list] of views) this.pending.get(shotIndex)!.resolve(await this.colorizer.globalFeatures(list));
+    for (const [shotIndex, list] of views) await this.finishShot(shotIndex, list);
     for (const [shotIndex, left] of remaining) {
-      if (left > 0 && !views.has(shotIndex)) this.pending.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+      if (left > 0 && !views.has(shotIndex)) {
+        this.pending.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+        this.transforms.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+      }
     }
+  }
+
+  /** All samples of a shot are in: its global features (unless a reference gave them) and its palette map. */
+  private async finishShot(shotIndex: number, samples: Float32Array[]): Promise<void> {
+    let features: Float32Array;
+    if (this.options.references.has(shotIndex)) features = await this.pending.get(shotIndex)!.promise;
+    else {
+      features = await this.colorizer.globalFeatures(samples);
+      this.pending.get(shotIndex)!.resolve(features);
+    }
+    const target = this.options.palettes?.get(shotIndex);
+    if (!target) return;
+    const size = this.colorizer.config.global.size;
+    const predicted = await this.colorizer.colorize(samples, size, size, samples.map(() => features));
+    this.transforms.get(shotIndex)!.resolve(paletteTransfer(abStats(predicted), target.palette, target.strength));
   }
 }
 
