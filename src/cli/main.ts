@@ -6,6 +6,7 @@ import { ProgressBar } from './progress.js';
 import { abortOnSignals } from './signals.js';
 import { addShotsCommand } from './shots-command.js';
 import { addBatchCommand } from './batch-command.js';
+import { addReviewCommand } from './review-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -52,6 +53,7 @@ export function buildProgram(controller: AbortController): Command {
   });
   addShotsCommand(program, controller);
   addBatchCommand(program, controller);
+  addReviewCommand(program, controller);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

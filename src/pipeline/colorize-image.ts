@@ -3,12 +3,19 @@ import { workingGeometry } from '../infer/geometry.js';
 import { resizeArea } from '../color/resample.js';
 import { ChromaComposer } from '../color/compose.js';
 import { clamp01, labToLinearRgb, linearToSrgb } from '../color/lab.js';
+import { type AbStats, abStats, applyAbTransform, paletteTransfer } from '../color/palette.js';
 
 export { srgb8ToLightness } from '../color/srgb8.js';
 
 export interface ColorizeImageOptions {
   /** Working short side of the network input; default from model.json. */
   resolution?: number;
+  /**
+   * A reference image, as a film shot takes it: global features from its L* view and, with a
+   * palette, the picture's a*b* moved towards the palette's statistics (estimated, as for a shot,
+   * from the local network's output on the squashed global view).
+   */
+  reference?: { view: Float32Array; palette?: AbStats; strength?: number };
 }
 
 /**
@@ -32,8 +39,13 @@ export async function colorizeImageLightness(
   const workingL = resizeArea(lightness, width, height, working.width, working.height);
   const grid = resizeArea(workingL, working.width, working.height, working.gridWidth, working.gridHeight);
   const view = resizeArea(lightness, width, height, global.size, global.size);
-  const features = await colorizer.globalFeatures([view]);
+  const features = await colorizer.globalFeatures([options.reference?.view ?? view]);
   const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features]);
+  const palette = options.reference?.palette;
+  if (palette) {
+    const [estimate] = await colorizer.colorize([view], global.size, global.size, [features]);
+    applyAbTransform(ab, paletteTransfer(abStats([estimate]), palette, options.reference?.strength ?? 1), 1);
+  }
   const composer = new ChromaComposer({
     chromaWidth: width,
     chromaHeight: height,
