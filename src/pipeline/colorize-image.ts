@@ -12,8 +12,8 @@ export interface ColorizeImageOptions {
   resolution?: number;
   /**
    * A reference image, as a film shot takes it: global features from its L* view and, with a
-   * palette, the picture's a*b* moved towards the palette's statistics (estimated, as for a shot,
-   * from the local network's output on the squashed global view).
+   * palette, the picture's a*b* moved towards the palette's statistics (those of the network's
+   * output at the working size, as a shot's are estimated from its sampled frames).
    */
   reference?: { view: Float32Array; palette?: AbStats; strength?: number };
 }
@@ -42,10 +42,7 @@ export async function colorizeImageLightness(
   const features = await colorizer.globalFeatures([options.reference?.view ?? view]);
   const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features]);
   const palette = options.reference?.palette;
-  if (palette) {
-    const [estimate] = await colorizer.colorize([view], global.size, global.size, [features]);
-    applyAbTransform(ab, paletteTransfer(abStats([estimate]), palette, options.reference?.strength ?? 1), 1);
-  }
+  if (palette) applyAbTransform(ab, paletteTransfer(abStats([ab]), palette, options.reference?.strength ?? 1), 1);
   const composer = new ChromaComposer({
     chromaWidth: width,
     chromaHeight: height,

@@ -207,6 +207,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
         .filter(([, p]) => p.reference && p.referenceStrength > 0)
         .map(([index, p]) => [index, { palette: plan.references.get(p.reference!)!.palette, strength: p.referenceStrength }]),
     ),
+    workingSize: { width: working.width, height: working.height },
     samplesPerShot: options.samplesPerShot,
     signal: abort.signal,
   });

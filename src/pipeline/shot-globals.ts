@@ -15,6 +15,8 @@ export interface ShotGlobalsOptions {
   references: Map<number, Float32Array>;
   /** Reference palettes the shot's colors move towards, with a strength 0..1, by shot index. */
   palettes?: Map<number, { palette: AbStats; strength: number }>;
+  /** Network input size the shot's a*b* statistics are estimated at (the render's working size). */
+  workingSize?: { width: number; height: number };
   samplesPerShot?: number;
   signal?: AbortSignal;
 }
@@ -131,9 +133,31 @@ export class ShotGlobals {
     }
     const target = this.options.palettes?.get(shotIndex);
     if (!target) return;
-    const size = this.colorizer.config.global.size;
-    const predicted = await this.colorizer.colorize(samples, size, size, samples.map(() => features));
+    // The shot's own a*b* statistics, from its sampled frames at the working size: the small
+    // square views of the global network give a poor estimate (the local network sees another scale).
+    const { width, height } = this.options.workingSize ?? { width: this.colorizer.config.global.size, height: this.colorizer.config.global.size };
+    const frames = await this.samplesAt(this.options.shots.find((s) => s.index === shotIndex)!, width, height);
+    const predicted = await this.colorizer.colorize(frames, width, height, frames.map(() => features));
     this.transforms.get(shotIndex)!.resolve(paletteTransfer(abStats(predicted), target.palette, target.strength));
+  }
+
+  /** The shot's sample frames as L* at width × height (a short decode of the shot alone). */
+  private async samplesAt(shot: Shot, width: number, height: number): Promise<Float32Array[]> {
+    const wanted = new Set(sampleFrames(shot, this.options.samplesPerShot ?? 5));
+    const frames: Float32Array[] = [];
+    let filmFrame = shot.startFrame;
+    const gray = readGrayFrames(this.options.path, {
+      width,
+      height,
+      start: shot.startFrame > 0 ? (shot.startFrame - 0.5) / this.options.fps : undefined,
+      maxFrames: Math.max(...wanted) - shot.startFrame + 1,
+      signal: this.controller.signal,
+    });
+    for await (const codes of gray) {
+      if (wanted.has(filmFrame++)) frames.push(Float32Array.from(codes, (code) => this.options.lightnessLut[code]));
+    }
+    if (frames.length === 0) throw new Error(`no frames decoded for shot ${shot.index}`);
+    return frames;
   }
 }
 
