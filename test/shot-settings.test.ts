@@ -122,3 +122,23 @@ describe('settings file in the CLI and batch', () => {
     expect(project.shots).toEqual({ '1': { intensity: 0 } });
   });
 });
+
+describe('color hints', () => {
+  it('are rasterised as a*, b* and a mask on the model grid, zeros elsewhere', async () => {
+    const { hintPlanes } = await import('../src/pipeline/hints.js');
+    const planes = hintPlanes([{ frame: 3, x: 0.5, y: 0.99, a: 40, b: -20 }], 4, 3);
+    const at = 2 * 4 + 2; // row 2, column 2
+    expect(planes[at]).toBe(40);
+    expect(planes[12 + at]).toBe(-20);
+    expect(planes[24 + at]).toBe(1);
+    expect(planes.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0)).toBe(3);
+  });
+
+  it('a hint given as an sRGB color is stored as its Lab a*, b*', async () => {
+    const { parseProject } = await import('../src/project/project-file.js');
+    const project = parseProject({ version: 1, shots: { '0': { hints: [{ frame: 2, x: 0.1, y: 0.2, color: '#ff0000' }] } } }, { source: 'x', baseDir: '/' });
+    const [hint] = project.shots['0'].hints!;
+    expect(hint.a).toBeCloseTo(80.1, 0);
+    expect(hint.b).toBeCloseTo(67.2, 0);
+  });
+});

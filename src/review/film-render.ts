@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Colorizer } from '../infer/colorizer.js';
 import { colorizeVideo } from '../pipeline/colorize-video.js';
 
@@ -16,6 +17,7 @@ export interface RenderState {
 export interface FilmRenderOptions {
   film: string;
   output: string;
+  /** The project file; used when it exists (a film nobody changed a setting of has none). */
   settingsFile: string;
   colorizer: Colorizer;
   resolution?: number;
@@ -51,7 +53,7 @@ export class FilmRender {
       input: this.options.film,
       output: this.options.output,
       overwrite: true,
-      settingsFile: this.options.settingsFile,
+      settingsFile: existsSync(this.options.settingsFile) ? this.options.settingsFile : undefined,
       resolution: this.options.resolution,
       colorizer: this.options.colorizer,
       signal: this.controller.signal,

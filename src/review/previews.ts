@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { ffmpegPath } from '../decode/binaries.js';
@@ -158,6 +158,22 @@ export class PreviewStore {
       colorizer: this.options.colorizer,
       signal,
     });
+  }
+}
+
+/** Keeps the preview cache under `maxBytes` by removing the least recently written files. */
+export async function prunePreviewCache(dir: string, maxBytes = 2 * 1024 ** 3): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const files = (
+    await Promise.all(
+      names.filter((n) => /^[0-9a-f]{24}\.(mp4|jpg)$/.test(n)).map(async (name) => ({ path: join(dir, name), info: await stat(join(dir, name)).catch(() => undefined) })),
+    )
+  ).filter((f) => f.info?.isFile());
+  files.sort((a, b) => b.info!.mtimeMs - a.info!.mtimeMs);
+  let total = 0;
+  for (const file of files) {
+    total += file.info!.size;
+    if (total > maxBytes) await unlink(file.path).catch(() => undefined);
   }
 }
 

@@ -15,7 +15,7 @@ import { defaultOutputPath } from '../pipeline/output-path.js';
 import { type Project, type ShotSettings, PROJECT_VERSION, parseShotSettings, projectPathFor, readProjectFile, writeProjectFile } from '../project/project-file.js';
 import type { Shot } from '../shots/index.js';
 import { FilmRender } from './film-render.js';
-import { PreviewStore } from './previews.js';
+import { PreviewStore, prunePreviewCache } from './previews.js';
 import { sendFile } from './send-file.js';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
@@ -79,6 +79,7 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
   }
   const modelPath = options.model ?? defaultModelPath();
   const colorizer = await Colorizer.load(modelPath, options.device ?? 'auto');
+  await prunePreviewCache(join(cacheDir(), 'review'));
   const referencesDir = resolve(options.references ?? join(dirname(film), `${basename(film, extname(film))}.references`));
   const context: ReviewContext = {
     info,
@@ -126,7 +127,8 @@ async function modelHasHints(modelPath: string): Promise<boolean> {
 }
 
 function buildApp(context: ReviewContext, security: { token?: string; maxUploadBytes: number }): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // Closing the server also ends open event streams (a page left open must not keep it alive).
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true });
   const webRoot = join(packageRoot(), 'web', 'review');
   const builtRoot = join(packageRoot(), 'dist', 'web', 'review');
   const staticFiles: Record<string, string> = {
