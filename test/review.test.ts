@@ -244,14 +244,17 @@ describe('review room in a real browser', () => {
     expect(((await badIntensity.json()) as { error: string }).error).toMatch(/intensity" must be a number from 0 to 3/);
   });
 
-  it('a token is required when one is set (as on a non-loopback host)', async () => {
+  it('a token is required when one is set (as on a non-loopback host), and a new server reloads the project file', async () => {
     const guarded = await startReviewServer({ film, model, device: 'cpu', token: 'abc123' });
     try {
       const url = new URL(guarded.url);
       expect(url.searchParams.get('token')).toBe('abc123');
       expect((await fetch(new URL('/api/state', url.origin))).status).toBe(403);
       expect((await fetch(new URL('/api/state?token=wrong1', url.origin))).status).toBe(403);
-      expect((await fetch(new URL('/api/state?token=abc123', url.origin))).status).toBe(200);
+      const reloaded = await fetch(new URL('/api/state?token=abc123', url.origin));
+      expect(reloaded.status).toBe(200);
+      // A server started later reloads the choices from the project file.
+      expect(((await reloaded.json()) as { project: { shots: unknown } }).project.shots).toEqual({ '1': { intensity: 0 }, '2': { reference: 'red-barn.png' } });
     } finally {
       await guarded.close();
     }

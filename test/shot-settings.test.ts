@@ -109,6 +109,18 @@ describe('settings file in the CLI and batch', () => {
     }
   });
 
+  it('settings are keyed by the film\'s shot numbers, also when rendering a piece with --start', async () => {
+    const settings = join(dir, 'piece.colorize.json');
+    await writeFile(settings, JSON.stringify({ version: 1, shots: { '1': { intensity: 0 } } }));
+    const piece = join(dir, 'piece.mkv');
+    const result = await runCli([film, '--model', model, '--codec', 'ffv1', '--settings', settings, '--start', '0.4', '--duration', '0.4', '-o', piece]);
+    expect(result.code, result.stderr).toBe(0);
+    const frames = await rawFrames(piece); // film frames 10-19: 10-14 in shot 0, 15-19 in shot 1
+    expect(frames.length / FRAME_BYTES).toBe(10);
+    expect(chromaSpread(frames, 2)).toBeGreaterThan(3);
+    expect(chromaSpread(frames, 7)).toBeLessThan(0.5);
+  });
+
   it('batch takes the project file beside each film', async () => {
     await writeProjectFile(projectPathFor(film), { version: 1, film: 'reel.mkv', shots: { '1': { intensity: 0 } } });
     expect(await readFile(join(dir, 'reel.colorize.json'), 'utf8')).toContain('"intensity": 0');

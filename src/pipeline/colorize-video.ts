@@ -133,11 +133,22 @@ async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ 
     return { shots, segments: segmentsForShots(shots, selected), filmShots: shots };
   }
   const range = rangeFromTimes(info.frameCount, info.fps, options.start, options.duration);
-  const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
   const whole = range.startFrame === 0 && range.endFrame === info.frameCount;
-  // Settings and reference maps are keyed by the film's shot numbers; a piece's shots are numbered from 0.
+  // Settings and reference maps are keyed by the film's shot numbers: a piece rendered with them
+  // takes the film's shots (cut to the piece) rather than scanning the piece on its own.
   const keyed = Object.keys(options.referenceMap ?? {}).length > 0 || options.settingsFile !== undefined || Object.keys(options.shotSettings ?? {}).length > 0;
-  const filmShots = whole || !keyed ? shots : await findShots(info, rangeFromTimes(info.frameCount, info.fps), { signal: options.signal, onProgress: report });
+  if (whole || !keyed) {
+    const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
+    return { shots, segments: [range], filmShots: shots };
+  }
+  const filmShots = await findShots(info, rangeFromTimes(info.frameCount, info.fps), { signal: options.signal, onProgress: report });
+  const shots = filmShots
+    .filter((s) => s.endFrame > range.startFrame && s.startFrame < range.endFrame)
+    .map((s) => {
+      const startFrame = Math.max(s.startFrame, range.startFrame);
+      const endFrame = Math.min(s.endFrame, range.endFrame);
+      return { ...s, startFrame, endFrame, startTime: startFrame / info.fps, endTime: Math.min(s.endTime, endFrame / info.fps) };
+    });
   return { shots, segments: [range], filmShots };
 }
 
