@@ -283,6 +283,36 @@ describe('review room in a real browser', () => {
   });
 });
 
+describe('preview cancellation', () => {
+  it('a preview nobody waits for any more is cancelled; one still awaited by another page is not', async () => {
+    const { Colorizer } = await import('../src/infer/colorizer.js');
+    const { probeVideo } = await import('../src/decode/probe.js');
+    const { PreviewStore } = await import('../src/review/previews.js');
+    const { existsSync } = await import('node:fs');
+    const info = await probeVideo(film);
+    const colorizer = await Colorizer.load(model, 'cpu');
+    try {
+      const store = new PreviewStore({ info, shots: [{ index: 0, startFrame: 0, endFrame: 20, startTime: 0, endTime: 0.8 }], colorizer, dir: join(dir, 'previews') });
+      const settings = { intensity: 0.37 };
+      const alone = new AbortController();
+      const cancelled = store.preview(0, settings, alone.signal);
+      alone.abort();
+      await expect(cancelled).rejects.toThrow();
+      expect(existsSync(store.videoPath(await store.key(0, settings)))).toBe(false);
+      const first = new AbortController();
+      const second = new AbortController();
+      const a = store.preview(0, settings, first.signal);
+      const b = store.preview(0, settings, second.signal);
+      first.abort();
+      await expect(a).rejects.toThrow(/preview cancelled/); // its waiting ends, the shared render goes on
+      const { path } = await b;
+      expect(existsSync(path)).toBe(true);
+    } finally {
+      await colorizer.release();
+    }
+  });
+});
+
 describe('project file validation', () => {
   it('rejects bad settings files with one-line errors', async () => {
     const cases: Array<[unknown, RegExp]> = [

@@ -95,16 +95,22 @@ export class PreviewStore {
     }
     const current = job;
     current.waiters++;
-    const leave = () => {
-      current.waiters--;
-      if (current.waiters === 0) current.controller.abort();
-    };
-    signal?.addEventListener('abort', leave, { once: true });
+    let leave = () => undefined as void;
+    const abandoned = new Promise<never>((_resolve, reject) => {
+      leave = () => {
+        current.waiters--;
+        if (current.waiters === 0) current.controller.abort();
+        reject(new UserError('preview cancelled'));
+      };
+    });
+    abandoned.catch(() => undefined);
+    if (signal?.aborted) leave();
+    else signal?.addEventListener('abort', leave, { once: true });
     try {
-      return { key, path: await current.promise };
+      return { key, path: await Promise.race([current.promise, abandoned]) };
     } finally {
+      if (signal?.aborted !== true) current.waiters--;
       signal?.removeEventListener('abort', leave);
-      if (!signal?.aborted) current.waiters--;
     }
   }
 
