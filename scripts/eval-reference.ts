@@ -9,6 +9,7 @@
  * covariance) at each strength. Reported per variant, averaged over the images:
  * - d: distance (a*b* units) between the output's mean a*b* and the reference's mean a*b*;
  * - moved: how much of the no-reference distance d0 the variant removed, (d0 − d) / d0;
+ * - the same distance within lightness bands (dark, middle, light: does dark go with dark?);
  * - W2: the 2-Wasserstein distance between the output's and the reference's a*b* Gaussians
  *   (mean and covariance: the palette, not just its centre);
  * - PSNR against the image's own truth (a reference from another picture is not expected to help it).
@@ -32,6 +33,7 @@ const IMAGE_EXTENSIONS = /\.(jpe?g|png|tiff?|bmp|webp)$/i;
 
 interface Measure {
   distance: number;
+  bandDistance: number;
   w2: number;
   psnr: number;
 }
@@ -54,7 +56,12 @@ async function main(): Promise<void> {
   const strengths = values.strengths.split(',').map(Number);
   if (strengths.some((s) => !(s >= 0 && s <= 1))) throw new ScriptError('--strengths must be numbers from 0 to 1');
   const colorizer = await Colorizer.load(values.model ?? defaultModelPath(), 'cpu');
-  const variants = ['no reference', 'reference, global features only (before)', ...strengths.map((s) => `reference + palette transfer, strength ${s}`)];
+  const variants = [
+    'no reference',
+    'reference, global features only (before)',
+    'reference + palette transfer without lightness bands, strength 1',
+    ...strengths.map((s) => `reference + palette transfer, strength ${s}`),
+  ];
   const results: Measure[][] = variants.map(() => []);
   try {
     for (let i = 0; i < Math.min(limit, files.length); i++) {
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
       const outputs = [
         await colorizeImageLightness(colorizer, lightness, width, height),
         await colorizeImageLightness(colorizer, lightness, width, height, { reference: { view } }),
+        await colorizeImageLightness(colorizer, lightness, width, height, { reference: { view, palette: { ...palette, bands: undefined }, strength: 1 } }),
         ...(await Promise.all(strengths.map((strength) => colorizeImageLightness(colorizer, lightness, width, height, { reference: { view, palette, strength } })))),
       ];
       outputs.forEach((ab, v) => results[v].push(measure(ab, lightness, width, height, rgb, palette)));
@@ -80,13 +88,13 @@ async function main(): Promise<void> {
   const rows = variants.map((name, v) => {
     const d = results[v].map((m) => m.distance);
     const moved = mean(d.map((dist, i) => (d0[i] - dist) / d0[i]));
-    return { name, distance: mean(d), moved, w2: mean(results[v].map((m) => m.w2)), psnr: mean(results[v].map((m) => m.psnr)) };
+    return { name, distance: mean(d), moved, bandDistance: mean(results[v].map((m) => m.bandDistance)), w2: mean(results[v].map((m) => m.w2)), psnr: mean(results[v].map((m) => m.psnr)) };
   });
   console.log(`${values.set}, ${results[0].length} images, reference = the image ${offset} places later (model ${colorizer.config.name})\n`);
   console.log(
     markdownTable(
-      ['variant', 'mean a*b* distance to the reference', 'of it removed', 'W2 to the reference palette', 'PSNR vs own truth (dB)'],
-      rows.map((r, v) => [r.name, fixed(r.distance, 2), v === 0 ? '–' : percent(r.moved), fixed(r.w2, 2), fixed(r.psnr, 2)]),
+      ['variant', 'mean a*b* distance to the reference', 'of it removed', 'same, per lightness band', 'W2 to the reference palette', 'PSNR vs own truth (dB)'],
+      rows.map((r, v) => [r.name, fixed(r.distance, 2), v === 0 ? '–' : percent(r.moved), fixed(r.bandDistance, 2), fixed(r.w2, 2), fixed(r.psnr, 2)]),
     ),
   );
   await mkdir(OUT_DIR, { recursive: true });
@@ -96,12 +104,25 @@ async function main(): Promise<void> {
 }
 
 function measure(ab: Float32Array, lightness: Float32Array, width: number, height: number, truth: Uint8Array, palette: AbStats): Measure {
-  const stats = abStats([ab]);
+  const stats = abStats([ab], [lightness]);
   return {
     distance: Math.hypot(stats.meanA - palette.meanA, stats.meanB - palette.meanB),
+    bandDistance: bandDistance(stats, palette),
     w2: gaussianW2(stats, palette),
     psnr: psnr8(labToSrgb8(lightness, ab, width, height), truth),
   };
+}
+
+/** Distance between the mean a*b* of the output and of the reference within each lightness band both have (≥ 5% of pixels), weighted by the output's share. */
+function bandDistance(p: AbStats, q: AbStats): number {
+  let sum = 0;
+  let weight = 0;
+  for (let k = 0; k < 3; k++) {
+    if (p.bands!.share[k] < 0.05 || q.bands!.share[k] < 0.05) continue;
+    sum += p.bands!.share[k] * Math.hypot(p.bands!.a[k] - q.bands!.a[k], p.bands!.b[k] - q.bands!.b[k]);
+    weight += p.bands!.share[k];
+  }
+  return weight > 0 ? sum / weight : 0;
 }
 
 /** 2-Wasserstein distance between two Gaussians on a*b*: |μ1−μ2|² + tr(Σ1 + Σ2 − 2 (Σ2^½ Σ1 Σ2^½)^½), square-rooted. */

@@ -283,6 +283,32 @@ describe('review room in a real browser', () => {
   });
 });
 
+describe('colorize-video review (the command)', () => {
+  it('prints the URL of a server on 127.0.0.1 and stops cleanly on SIGINT', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['bin/colorize-video.js', 'review', film, '--model', model, '--device', 'cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const match = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout);
+        if (match) resolve(match[1]);
+      });
+      child.on('exit', () => reject(new Error(`review exited early: ${stderr}`)));
+    });
+    const state = (await (await fetch(new URL('/api/state', url))).json()) as { shots: unknown[] };
+    expect(state.shots).toHaveLength(3);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const missing = await runCli(['review', join(dir, 'no-such-film.mp4')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('preview cancellation', () => {
   it('a preview nobody waits for any more is cancelled; one still awaited by another page is not', async () => {
     const { Colorizer } = await import('../src/infer/colorizer.js');

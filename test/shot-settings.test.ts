@@ -61,6 +61,26 @@ describe('palette transfer', () => {
     expect(half.meanA).toBeCloseTo((abStats([ab]).meanA + 30) / 2, 3);
   });
 
+  it('with lightness, dark goes with dark and light with light, and the mean stays the reference\'s', () => {
+    const n = 400;
+    const lightness = Float32Array.from({ length: n }, (_, i) => (i < n / 2 ? 15 : 85));
+    const shot = new Float32Array(2 * n).map((_, i) => 5 + 3 * Math.sin(i)); // no link between colour and lightness
+    const reference = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      reference[i] = i < n / 2 ? -20 : 20; // dark pixels green, light ones red
+      reference[n + i] = 10;
+    }
+    const target = abStats([reference], [lightness]);
+    const map = paletteTransfer(abStats([shot], [lightness]), target, 1);
+    const moved = applyAbTransform(shot.slice(), map, 1, lightness);
+    const stats = abStats([moved], [lightness]);
+    expect(stats.bands!.a[0]).toBeLessThan(-10);
+    expect(stats.bands!.a[2]).toBeGreaterThan(10);
+    expect(stats.meanA).toBeCloseTo(target.meanA, 3);
+    expect(stats.meanB).toBeCloseTo(target.meanB, 3);
+    expect(() => applyAbTransform(shot.slice(), map, 1)).toThrow(/needs the lightness/);
+  });
+
   it('intensity is a gain on a*b*', () => {
     const ab = Float32Array.from([10, -4, 6, 2]);
     expect(Array.from(applyAbTransform(ab, { m: [1, 0, 0, 1], t: [0, 0] }, 0.5))).toEqual([5, -2, 3, 1]);

@@ -11,12 +11,42 @@ export interface AbStats {
   meanB: number;
   /** Covariance [aa, ab, bb]. */
   cov: [number, number, number];
+  /** Mean a*b* of dark, middle and light pixels (when the lightness was given). */
+  bands?: LightnessBands;
 }
 
-/** Affine map on (a*, b*): out = m · (a, b) + t, m row-major 2×2. */
+/** Per lightness band (centres LIGHTNESS_BANDS, overlapping linearly): mean a*, b* and the share of pixels. */
+export interface LightnessBands {
+  a: number[];
+  b: number[];
+  share: number[];
+}
+
+/** Affine map on (a*, b*): out = m · (a, b) + t, m row-major 2×2, plus an offset that depends on L*. */
 export interface AbAffine {
   m: [number, number, number, number];
   t: [number, number];
+  /** Extra a*, b* per lightness band, blended by the pixel's L* (needs the lightness when applied). */
+  bandOffsets?: { a: number[]; b: number[] };
+}
+
+/** Centres (L*) of the dark, middle and light bands. */
+export const LIGHTNESS_BANDS = [20, 50, 80];
+/** A band holding less than this share of a picture's pixels keeps no colour of its own. */
+const MIN_BAND_SHARE = 0.05;
+
+/** Weights of the bands at lightness l (they sum to 1). */
+export function bandWeights(l: number, out: number[]): void {
+  const [c0, c1, c2] = LIGHTNESS_BANDS;
+  out[0] = out[1] = out[2] = 0;
+  if (l <= c0) out[0] = 1;
+  else if (l < c1) {
+    out[1] = (l - c0) / (c1 - c0);
+    out[0] = 1 - out[1];
+  } else if (l < c2) {
+    out[2] = (l - c1) / (c2 - c1);
+    out[1] = 1 - out[2];
+  } else out[2] = 1;
 }
 
 export const IDENTITY_AFFINE: AbAffine = { m: [1, 0, 0, 1], t: [0, 0] };
@@ -26,8 +56,11 @@ const COVARIANCE_FLOOR = 4;
 /** Largest stretch of the a*b* spread the transfer may apply. */
 const MAX_GAIN = 3;
 
-/** Mean and covariance of planar a*b* (one or more planes concatenated: pass each frame's array). */
-export function abStats(planes: Float32Array[]): AbStats {
+/**
+ * Mean and covariance of planar a*b* (one or more planes concatenated: pass each frame's array),
+ * and with `lightness` (L* of the same pixels, one array per plane) the means per lightness band.
+ */
+export function abStats(planes: Float32Array[], lightness?: Float32Array[]): AbStats {
   let n = 0;
   let sa = 0;
   let sb = 0;
@@ -55,7 +88,36 @@ export function abStats(planes: Float32Array[]): AbStats {
       cbb += db * db;
     }
   }
-  return { meanA, meanB, cov: [caa / n, cab / n, cbb / n] };
+  const stats: AbStats = { meanA, meanB, cov: [caa / n, cab / n, cbb / n] };
+  if (lightness) stats.bands = bandMeans(planes, lightness);
+  return stats;
+}
+
+function bandMeans(planes: Float32Array[], lightness: Float32Array[]): LightnessBands {
+  const weight = [0, 0, 0];
+  const sumA = [0, 0, 0];
+  const sumB = [0, 0, 0];
+  const w = [0, 0, 0];
+  let n = 0;
+  planes.forEach((ab, p) => {
+    const size = ab.length / 2;
+    const l = lightness[p];
+    if (l.length !== size) throw new RangeError(`lightness has ${l.length} values, a*b* ${size} pixels`);
+    for (let i = 0; i < size; i++) {
+      bandWeights(l[i], w);
+      for (let k = 0; k < 3; k++) {
+        weight[k] += w[k];
+        sumA[k] += w[k] * ab[i];
+        sumB[k] += w[k] * ab[size + i];
+      }
+    }
+    n += size;
+  });
+  return {
+    a: sumA.map((v, k) => (weight[k] > 0 ? v / weight[k] : 0)),
+    b: sumB.map((v, k) => (weight[k] > 0 ? v / weight[k] : 0)),
+    share: weight.map((v) => v / n),
+  };
 }
 
 /**
@@ -70,30 +132,69 @@ export function paletteTransfer(from: AbStats, to: AbStats, strength: number): A
   const middle = sqrtSym(sandwich(sourceRoot, to.cov));
   const full = clampEigen(sandwich(sourceInvRoot, middle), MAX_GAIN);
   const [aa, ab, bb] = full;
+  const fullT = [to.meanA - (aa * from.meanA + ab * from.meanB), to.meanB - (ab * from.meanA + bb * from.meanB)];
   const m: AbAffine['m'] = [(1 - s) + s * aa, s * ab, s * ab, (1 - s) + s * bb];
-  const t: AbAffine['t'] = [
-    s * (to.meanA - (aa * from.meanA + ab * from.meanB)),
-    s * (to.meanB - (ab * from.meanA + bb * from.meanB)),
-  ];
-  return { m, t };
+  const t: AbAffine['t'] = [s * fullT[0], s * fullT[1]];
+  if (!from.bands || !to.bands) return { m, t };
+  // Then the colour differences between dark, middle and light pixels follow the reference's
+  // (dark with dark, light with light), where both pictures have enough pixels of that lightness.
+  // The offsets average to zero over the shot's pixels, so its overall mean stays the reference's.
+  const raw = { a: [0, 0, 0], b: [0, 0, 0] };
+  const valid = [0, 1, 2].filter((k) => from.bands!.share[k] >= MIN_BAND_SHARE && to.bands!.share[k] >= MIN_BAND_SHARE);
+  if (valid.length < 2) return { m, t };
+  let share = 0;
+  let meanA = 0;
+  let meanB = 0;
+  for (const k of valid) {
+    raw.a[k] = to.bands.a[k] - (aa * from.bands.a[k] + ab * from.bands.b[k] + fullT[0]);
+    raw.b[k] = to.bands.b[k] - (ab * from.bands.a[k] + bb * from.bands.b[k] + fullT[1]);
+    share += from.bands.share[k];
+    meanA += from.bands.share[k] * raw.a[k];
+    meanB += from.bands.share[k] * raw.b[k];
+  }
+  const offsets = { a: [0, 0, 0], b: [0, 0, 0] };
+  for (const k of valid) {
+    offsets.a[k] = s * (raw.a[k] - meanA / share);
+    offsets.b[k] = s * (raw.b[k] - meanB / share);
+  }
+  return { m, t, bandOffsets: offsets };
 }
 
-/** `gain · affine(ab)` in place on planar a*b*; gain is the color intensity (0 = gray, 1 = as predicted). */
-export function applyAbTransform(ab: Float32Array, affine: AbAffine, gain: number): Float32Array {
+/**
+ * `gain · affine(ab)` in place on planar a*b*; gain is the color intensity (0 = gray, 1 = as
+ * predicted). `lightness` (L* of the same pixels) is needed for an affine with band offsets.
+ */
+export function applyAbTransform(ab: Float32Array, affine: AbAffine, gain: number, lightness?: Float32Array): Float32Array {
   const size = ab.length / 2;
   const [m00, m01, m10, m11] = affine.m;
   const [t0, t1] = affine.t;
+  const offsets = affine.bandOffsets;
+  if (offsets && lightness?.length !== size) throw new RangeError('a palette map with lightness bands needs the lightness of every pixel');
+  const w = [0, 0, 0];
   for (let i = 0; i < size; i++) {
     const a = ab[i];
     const b = ab[size + i];
-    ab[i] = gain * (m00 * a + m01 * b + t0);
-    ab[size + i] = gain * (m10 * a + m11 * b + t1);
+    let oa = t0;
+    let ob = t1;
+    if (offsets) {
+      bandWeights(lightness![i], w);
+      oa += w[0] * offsets.a[0] + w[1] * offsets.a[1] + w[2] * offsets.a[2];
+      ob += w[0] * offsets.b[0] + w[1] * offsets.b[1] + w[2] * offsets.b[2];
+    }
+    ab[i] = gain * (m00 * a + m01 * b + oa);
+    ab[size + i] = gain * (m10 * a + m11 * b + ob);
   }
   return ab;
 }
 
 export function isIdentityTransform(affine: AbAffine, gain: number): boolean {
-  return gain === 1 && affine.m[0] === 1 && affine.m[1] === 0 && affine.m[2] === 0 && affine.m[3] === 1 && affine.t[0] === 0 && affine.t[1] === 0;
+  const offsets = affine.bandOffsets;
+  return (
+    gain === 1 &&
+    affine.m[0] === 1 && affine.m[1] === 0 && affine.m[2] === 0 && affine.m[3] === 1 &&
+    affine.t[0] === 0 && affine.t[1] === 0 &&
+    (!offsets || [...offsets.a, ...offsets.b].every((v) => v === 0))
+  );
 }
 
 type Sym = [number, number, number]; // [xx, xy, yy] of a symmetric 2×2 matrix

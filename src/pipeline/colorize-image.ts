@@ -42,7 +42,7 @@ export async function colorizeImageLightness(
   const features = await colorizer.globalFeatures([options.reference?.view ?? view]);
   const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features]);
   const palette = options.reference?.palette;
-  if (palette) applyAbTransform(ab, paletteTransfer(abStats([ab]), palette, options.reference?.strength ?? 1), 1);
+  if (palette) applyAbTransform(ab, paletteTransfer(abStats([ab], [grid]), palette, options.reference?.strength ?? 1), 1, grid);
   const composer = new ChromaComposer({
     chromaWidth: width,
     chromaHeight: height,

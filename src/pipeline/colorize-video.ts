@@ -294,7 +294,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
         });
       }
       const transform = await globals.transformForShot(prepared.shot);
-      if (!isIdentityTransform(transform, shotPlan.intensity)) applyAbTransform(smoothed, transform, shotPlan.intensity);
+      if (!isIdentityTransform(transform, shotPlan.intensity)) applyAbTransform(smoothed, transform, shotPlan.intensity, prepared.grid);
       const chroma = composer.compose(prepared.chroma, prepared.grid, smoothed);
       chroma.catch(() => undefined); // awaited in order by the write stage; failures surface there
       await composing.push({ frame: prepared.frame, chroma });

@@ -2,6 +2,7 @@ import { readGrayFrames } from '../shots/gray-frames.js';
 import type { Shot } from '../shots/index.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { FrameSegment } from './frame-range.js';
+import { resizeArea } from '../color/resample.js';
 import { type AbAffine, type AbStats, IDENTITY_AFFINE, abStats, paletteTransfer } from '../color/palette.js';
 
 export interface ShotGlobalsOptions {
@@ -138,7 +139,9 @@ export class ShotGlobals {
     const { width, height } = this.options.workingSize ?? { width: this.colorizer.config.global.size, height: this.colorizer.config.global.size };
     const frames = await this.samplesAt(this.options.shots.find((s) => s.index === shotIndex)!, width, height);
     const predicted = await this.colorizer.colorize(frames, width, height, frames.map(() => features));
-    this.transforms.get(shotIndex)!.resolve(paletteTransfer(abStats(predicted), target.palette, target.strength));
+    const stride = this.colorizer.config.local.outputStride;
+    const gridLightness = frames.map((l) => resizeArea(l, width, height, width / stride, height / stride));
+    this.transforms.get(shotIndex)!.resolve(paletteTransfer(abStats(predicted, gridLightness), target.palette, target.strength));
   }
 
   /** The shot's sample frames as L* at width × height (a short decode of the shot alone). */

@@ -82,7 +82,7 @@ export async function loadReferenceImages(plans: Map<number, ShotPlan>, globalSi
   return loaded;
 }
 
-/** Mean and covariance of a color image's a*b* (read at up to 256 px on its long side). */
+/** Mean and covariance of a color image's a*b*, and its means per lightness band (read at up to 256 px on its long side). */
 export async function referencePalette(path: string): Promise<AbStats> {
   let data: Buffer;
   let channels: number;
@@ -95,11 +95,14 @@ export async function referencePalette(path: string): Promise<AbStats> {
   }
   const n = Math.floor(data.length / channels);
   const ab = new Float32Array(2 * n);
+  const lightness = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const p = i * channels;
-    const [, a, b] = channels >= 3 ? srgbToLab(data[p] / 255, data[p + 1] / 255, data[p + 2] / 255) : [0, 0, 0];
+    const v = data[p] / 255;
+    const [l, a, b] = channels >= 3 ? srgbToLab(v, data[p + 1] / 255, data[p + 2] / 255) : srgbToLab(v, v, v);
+    lightness[i] = l;
     ab[i] = a;
     ab[n + i] = b;
   }
-  return abStats([ab]);
+  return abStats([ab], [lightness]);
 }
