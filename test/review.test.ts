@@ -255,6 +255,16 @@ describe('review room in a real browser', () => {
       expect(reloaded.status).toBe(200);
       // A server started later reloads the choices from the project file.
       expect(((await reloaded.json()) as { project: { shots: unknown } }).project.shots).toEqual({ '1': { intensity: 0 }, '2': { reference: 'red-barn.png' } });
+      // The page itself works from the printed URL (its script and style come with the cookie the token set).
+      expect((await fetch(new URL('/app.js', url.origin))).status).toBe(403);
+      const guest = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      try {
+        await guest.goto(guarded.url);
+        await expect.poll(() => guest.locator('.card').count()).toBe(3);
+        await expect.poll(() => guest.locator('.card[data-shot="1"] .changed').textContent()).toBe('×0');
+      } finally {
+        await guest.close();
+      }
     } finally {
       await guarded.close();
     }

@@ -140,9 +140,11 @@ function buildApp(context: ReviewContext, security: { token?: string; maxUploadB
   app.addContentTypeParser(/^image\//, { parseAs: 'buffer', bodyLimit: security.maxUploadBytes }, (_request, body, done) => done(null, body));
   app.addHook('onRequest', async (request, reply) => {
     if (security.token) {
-      const given = Buffer.from(String((request.query as Record<string, unknown>).token ?? ''));
-      const wanted = Buffer.from(security.token);
-      if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return reply.code(403).send({ error: 'a valid token is required (use the URL the server printed)' });
+      // The token comes in the URL; the page's own requests for its script and style carry it in a cookie.
+      const fromUrl = (request.query as Record<string, unknown>).token;
+      const given = typeof fromUrl === 'string' ? fromUrl : tokenCookie(request.headers.cookie);
+      if (!sameSecret(given, security.token)) return reply.code(403).send({ error: 'a valid token is required (use the URL the server printed)' });
+      if (typeof fromUrl === 'string') reply.header('set-cookie', `${TOKEN_COOKIE}=${security.token}; HttpOnly; SameSite=Strict; Path=/`);
     } else {
       // Loopback only: refuse other Host names, so a web page elsewhere cannot reach in by DNS rebinding.
       const hostName = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -250,6 +252,22 @@ function buildApp(context: ReviewContext, security: { token?: string; maxUploadB
   });
 
   return app;
+}
+
+const TOKEN_COOKIE = 'colorize_review_token';
+
+function tokenCookie(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === TOKEN_COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+function sameSecret(given: string | undefined, wanted: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(wanted);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function stateOf(context: ReviewContext) {
