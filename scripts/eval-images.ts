@@ -1,14 +1,16 @@
 /**
- * Still-image quality of the colorizer on held-out color photographs (issue #4).
+ * Still-image quality of the colorizer on held-out color photographs (issues #4, #12).
  * Run: npx tsx scripts/eval-images.ts [--model DIR] [--sets kodak24,cbsd68,mcmaster,bsds-test] [--limit N]
- *      [--resolution PX] [--contact-sheet]
+ *      [--resolution PX] [--contact-sheet [--previous DIR]]
  *
  * Every image is turned into what a black-and-white film holds — its L* alone (a* = b* = 0) —
  * colorized through the product's own inference path (colorizeImageLightness) and compared to
  * the original. Per set: mean PSNR (8-bit RGB, peak 255) of ours and of the do-nothing gray
- * image, mean colorfulness (Hasler & Süsstrunk 2003) of ours, gray and truth, and the checks
- * PSNR_ours ≥ PSNR_gray and colorfulness_ours ≥ 0.6 × colorfulness_truth.
- * Writes .out/eval-images.json and, with --contact-sheet, .out/contact-<set>.jpg (gray | ours | truth).
+ * image, mean colorfulness (Hasler & Süsstrunk 2003) of ours, gray and truth, the class-balanced
+ * hue recall pooled over the set (scripts/lib/hue-recall.ts), and the checks
+ * PSNR_ours ≥ PSNR_gray + 0.5 dB, colorfulness_ours ≥ 0.7 × colorfulness_truth, hue recall ≥ 0.65.
+ * Writes .out/eval-images.json and, with --contact-sheet, .out/contact-<set>.jpg
+ * (gray | ours | truth, or gray | previous model | ours | truth with --previous DIR).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,12 +20,15 @@ import { Colorizer } from '../src/infer/colorizer.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { colorizeImageLightness, labToSrgb8, srgb8ToLightness } from '../src/pipeline/colorize-image.js';
 import { colorfulness, mean, psnr8 } from './lib/image-metrics.js';
+import { HueRecall } from './lib/hue-recall.js';
 import { OUT_DIR, ScriptError, datasetDir, runMain } from './lib/paths.js';
 import { fixed, markdownTable, toJson, verdict } from './lib/table.js';
 
 const ALL_SETS = ['kodak24', 'cbsd68', 'mcmaster', 'bsds-test'];
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|tiff?|bmp|webp)$/i;
-const COLORFULNESS_RATIO = 0.6;
+const PSNR_MARGIN = 0.5;
+const COLORFULNESS_RATIO = 0.7;
+const HUE_RECALL_MIN = 0.65;
 const THUMB_WIDTH = 192;
 const THUMB_HEIGHT = 128;
 
@@ -47,13 +52,15 @@ interface SetResult {
   colorfulnessOurs: number;
   colorfulnessGray: number;
   colorfulnessTruth: number;
-  checks: { psnrNotBelowGray: boolean; colorfulnessAtLeast60PercentOfTruth: boolean };
+  hueRecall: number;
+  checks: { psnrAtLeastGrayPlusHalfDb: boolean; colorfulnessAtLeast70PercentOfTruth: boolean; hueRecallAtLeast065: boolean };
   pass: boolean;
   perImage: ImageResult[];
 }
 
 interface Thumbs {
   gray: Buffer;
+  previous?: Buffer;
   ours: Buffer;
   truth: Buffer;
 }
@@ -66,6 +73,7 @@ async function main(): Promise<void> {
       limit: { type: 'string' },
       resolution: { type: 'string' },
       'contact-sheet': { type: 'boolean', default: false },
+      previous: { type: 'string' },
     },
   });
   const sets = values.sets.split(',').map((s) => s.trim()).filter(Boolean);
@@ -74,6 +82,7 @@ async function main(): Promise<void> {
   const setDirs = sets.map((set) => datasetDir('eval', 'images', set));
   const modelPath = values.model ?? defaultModelPath();
   const colorizer = await Colorizer.load(modelPath, 'cpu');
+  const previous = values.previous && values['contact-sheet'] ? await Colorizer.load(values.previous, 'cpu') : undefined;
   await mkdir(OUT_DIR, { recursive: true });
   console.log(`model ${colorizer.config.name} (${colorizer.config.dir}), working short side ${resolution ?? colorizer.config.local.workingShortSide}`);
   const results: SetResult[] = [];
@@ -84,18 +93,20 @@ async function main(): Promise<void> {
       if (files.length === 0) throw new ScriptError(`no images in ${setDirs[k]}`);
       const perImage: ImageResult[] = [];
       const thumbs: Thumbs[] = [];
+      const hue = new HueRecall();
       for (const file of files) {
-        const { result, thumb } = await evaluateImage(colorizer, join(setDirs[k], file), file, resolution, values['contact-sheet']);
+        const { result, thumb } = await evaluateImage(colorizer, join(setDirs[k], file), file, resolution, values['contact-sheet'], hue, previous);
         perImage.push(result);
         if (thumb) thumbs.push(thumb);
         progress(`${set}: ${perImage.length}/${files.length}`, perImage.length === files.length);
       }
-      const summary = summarize(set, perImage);
+      const summary = summarize(set, perImage, hue.value);
       results.push(summary);
       if (values['contact-sheet']) await writeContactSheet(join(OUT_DIR, `contact-${set}.jpg`), thumbs);
     }
   } finally {
     await colorizer.release();
+    await previous?.release();
   }
   const seconds = (performance.now() - started) / 1000;
   const rows = results.map((r) => [
@@ -108,18 +119,20 @@ async function main(): Promise<void> {
     fixed(r.colorfulnessGray, 1),
     fixed(r.colorfulnessTruth, 1),
     fixed(r.colorfulnessOurs / r.colorfulnessTruth, 2),
-    verdict(r.checks.psnrNotBelowGray),
-    verdict(r.checks.colorfulnessAtLeast60PercentOfTruth),
+    fixed(r.hueRecall, 2),
+    verdict(r.checks.psnrAtLeastGrayPlusHalfDb),
+    verdict(r.checks.colorfulnessAtLeast70PercentOfTruth),
+    verdict(r.checks.hueRecallAtLeast065),
   ]);
   console.log();
   console.log(
     markdownTable(
-      ['set', 'images', 'PSNR ours', 'PSNR gray', 'ΔPSNR', 'CF ours', 'CF gray', 'CF truth', 'CF ours/truth', 'PSNR ≥ gray', 'CF ≥ 0.6×truth'],
+      ['set', 'images', 'PSNR ours', 'PSNR gray', 'ΔPSNR', 'CF ours', 'CF gray', 'CF truth', 'CF ours/truth', 'hue recall', 'PSNR ≥ gray+0.5', 'CF ≥ 0.7×truth', 'hue ≥ 0.65'],
       rows,
     ),
   );
   const pass = results.every((r) => r.pass);
-  console.log(`\nissue #4 acceptance: ${verdict(pass)} (${results.filter((r) => r.pass).length}/${results.length} sets pass both checks); ${seconds.toFixed(1)} s`);
+  console.log(`\nacceptance (#12): ${verdict(pass)} (${results.filter((r) => r.pass).length}/${results.length} sets pass all three checks); ${seconds.toFixed(1)} s`);
   const json = join(OUT_DIR, 'eval-images.json');
   await writeFile(
     json,
@@ -141,6 +154,8 @@ async function evaluateImage(
   file: string,
   resolution: number | undefined,
   keepThumbs: boolean,
+  hue: HueRecall,
+  previous?: Colorizer,
 ): Promise<{ result: ImageResult; thumb?: Thumbs }> {
   const started = performance.now();
   const { width, height, truth } = await readSrgb(path);
@@ -148,6 +163,7 @@ async function evaluateImage(
   const ab = await colorizeImageLightness(colorizer, lightness, width, height, { resolution });
   const ours = labToSrgb8(lightness, ab, width, height);
   const gray = labToSrgb8(lightness, undefined, width, height);
+  hue.addRgb8(ours, truth);
   const result: ImageResult = {
     file,
     width,
@@ -165,7 +181,8 @@ async function evaluateImage(
       .resize(THUMB_WIDTH, THUMB_HEIGHT, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
       .png()
       .toBuffer();
-  return { result, thumb: { gray: await thumb(gray), ours: await thumb(ours), truth: await thumb(truth) } };
+  const before = previous && labToSrgb8(lightness, await colorizeImageLightness(previous, lightness, width, height, { resolution }), width, height);
+  return { result, thumb: { gray: await thumb(gray), previous: before && (await thumb(before)), ours: await thumb(ours), truth: await thumb(truth) } };
 }
 
 /** 8-bit interleaved sRGB, 3 channels, whatever the file holds (gray, alpha, ICC profile). */
@@ -187,15 +204,16 @@ async function readSrgb(path: string): Promise<{ width: number; height: number; 
   return { width: info.width, height: info.height, truth };
 }
 
-function summarize(set: string, perImage: ImageResult[]): SetResult {
+function summarize(set: string, perImage: ImageResult[], hueRecall: number): SetResult {
   const avg = (key: keyof ImageResult) => mean(perImage.map((r) => r[key] as number));
   const psnrOurs = avg('psnrOurs');
   const psnrGray = avg('psnrGray');
   const colorfulnessOurs = avg('colorfulnessOurs');
   const colorfulnessTruth = avg('colorfulnessTruth');
   const checks = {
-    psnrNotBelowGray: psnrOurs >= psnrGray,
-    colorfulnessAtLeast60PercentOfTruth: colorfulnessOurs >= COLORFULNESS_RATIO * colorfulnessTruth,
+    psnrAtLeastGrayPlusHalfDb: psnrOurs >= psnrGray + PSNR_MARGIN,
+    colorfulnessAtLeast70PercentOfTruth: colorfulnessOurs >= COLORFULNESS_RATIO * colorfulnessTruth,
+    hueRecallAtLeast065: hueRecall >= HUE_RECALL_MIN,
   };
   return {
     set,
@@ -205,19 +223,22 @@ function summarize(set: string, perImage: ImageResult[]): SetResult {
     colorfulnessOurs,
     colorfulnessGray: avg('colorfulnessGray'),
     colorfulnessTruth,
+    hueRecall,
     checks,
-    pass: checks.psnrNotBelowGray && checks.colorfulnessAtLeast60PercentOfTruth,
+    pass: checks.psnrAtLeastGrayPlusHalfDb && checks.colorfulnessAtLeast70PercentOfTruth && checks.hueRecallAtLeast065,
     perImage,
   };
 }
 
-/** Rows of gray | ours | truth thumbnails. */
+/** Rows of gray | (previous model |) ours | truth thumbnails. */
 async function writeContactSheet(path: string, thumbs: Thumbs[]): Promise<void> {
   const gap = 4;
-  const width = 3 * THUMB_WIDTH + 4 * gap;
+  const columns = (t: Thumbs) => (t.previous ? [t.gray, t.previous, t.ours, t.truth] : [t.gray, t.ours, t.truth]);
+  const count = columns(thumbs[0]).length;
+  const width = count * THUMB_WIDTH + (count + 1) * gap;
   const height = thumbs.length * (THUMB_HEIGHT + gap) + gap;
   const composites = thumbs.flatMap((t, row) =>
-    [t.gray, t.ours, t.truth].map((input, col) => ({ input, left: gap + col * (THUMB_WIDTH + gap), top: gap + row * (THUMB_HEIGHT + gap) })),
+    columns(t).map((input, col) => ({ input, left: gap + col * (THUMB_WIDTH + gap), top: gap + row * (THUMB_HEIGHT + gap) })),
   );
   await sharp({ create: { width, height, channels: 3, background: { r: 24, g: 24, b: 24 } } })
     .composite(composites)

@@ -16,17 +16,16 @@
  * Checks (on the clip averages): E_warp reduced ≥ 40%, CDC reduced ≥ 30%, |ΔPSNR| ≤ 0.2 dB.
  * Everything derived goes to .out/temporal/; the summary to .out/eval-temporal.json.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ffmpegPath } from '../src/decode/binaries.js';
-import { probeVideo, type VideoInfo } from '../src/decode/probe.js';
+import { probeVideo } from '../src/decode/probe.js';
 import { Colorizer } from '../src/infer/colorizer.js';
 import { colorizeVideo, type ColorizeResult } from '../src/pipeline/colorize-video.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { CdcAccumulator, PsnrAccumulator } from '../src/temporal/metrics.js';
 import { evalVideos } from './lib/eval-videos.js';
+import { makeGrayClip } from './lib/gray-clip.js';
 import { OUT_DIR, ScriptError, runMain } from './lib/paths.js';
 import { analysisSize, lockstep, readAnalysisFrames } from './lib/video-frames.js';
 import { SharedFlowWarpError } from './lib/warp-error.js';
@@ -148,18 +147,10 @@ async function evaluateClip(
   maxWidth: number,
 ): Promise<ClipResult> {
   const name = basename(original, extname(original));
-  const gray = join(workDir, `${name}.gray.mkv`);
   const on = join(workDir, `${name}.on.mkv`);
   const off = join(workDir, `${name}.off.mkv`);
   process.stderr.write(`${name}: gray version\n`);
-  const source = await probeVideo(original);
-  // hue=s=0 leaves Y' bit-identical and sets Cb = Cr = 128: the picture a B&W film would hold.
-  const input = ['-y', ...(span.start > 0 ? ['-ss', String(span.start)] : []), '-i', original, '-t', String(span.seconds), '-map', '0:v:0', '-an', '-sn', '-dn'];
-  const tags = colorTagArgs(source.colorTags);
-  await runFfmpeg([...input, '-vf', 'hue=s=0', '-c:v', 'ffv1', ...tags, gray]);
-  // Off the start, the truth is cut the same way (lossless) so that its frames line up with the gray version's.
-  const truth = span.start > 0 ? join(workDir, `${name}.truth.mkv`) : original;
-  if (span.start > 0) await runFfmpeg([...input, '-c:v', 'ffv1', ...tags, truth]);
+  const { gray, truth } = await makeGrayClip(original, workDir, name, span);
   const render = (output: string, temporalStrength: number | undefined) => {
     process.stderr.write(`${name}: colorize, temporal ${temporalStrength === 0 ? 'off' : 'on'}\n`);
     return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength });
@@ -274,30 +265,6 @@ function averages(results: ClipResult[]) {
 
 function signed(value: number, digits: number): string {
   return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(digits)}` : fixed(value, digits);
-}
-
-/** ffmpeg output options that keep the source's color tags on the gray version. */
-function colorTagArgs(tags: VideoInfo['colorTags']): string[] {
-  const args: string[] = [];
-  if (tags.primaries) args.push('-color_primaries', tags.primaries);
-  if (tags.transfer) args.push('-color_trc', tags.transfer);
-  if (tags.space) args.push('-colorspace', tags.space);
-  if (tags.range) args.push('-color_range', tags.range);
-  return args;
-}
-
-function runFfmpeg(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-v', 'error', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`ffmpeg failed (${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
-    });
-  });
 }
 
 runMain(main);

@@ -115,6 +115,8 @@ describe('colorize-video batch', () => {
     expect(byName['truncated.mp4'].error).toBeTruthy();
     expect(byName['sound-only.mp4']).toMatchObject({ status: 'failed', error: expect.stringMatching(/no video stream/) });
     for (const name of ['corrupt', 'truncated', 'sound-only']) expect(existsSync(path.join(out, `${name}.color.mp4`))).toBe(false);
+    // Failed files leave no folders (no empty work folder).
+    expect((await readdir(out)).sort()).toEqual(['colorize-batch-report.json', 'good-1.color.mp4', 'nested']);
 
     const good = await probeVideo(path.join(out, 'good-1.color.mp4'));
     expect(good.frameCount).toBe(25);
@@ -146,7 +148,8 @@ describe('colorize-video batch', () => {
     expect(existsSync(path.join(workDir, 'chunk-0003.mp4'))).toBe(false);
     const crashed = await readReport(out);
     expect(crashed.finished).toBe(false);
-    expect(crashed.files.map((f) => f.status)).toEqual(['done', 'pending']);
+    // The file being rendered when the batch died says so.
+    expect(crashed.files.map((f) => f.status)).toEqual(['done', 'interrupted']);
     const shortMtime = (await stat(shortOut)).mtimeMs;
     const chunkMtime = (await stat(firstChunk)).mtimeMs;
 
@@ -156,6 +159,9 @@ describe('colorize-video batch', () => {
     expect(report.files.map((f) => f.status)).toEqual(['skipped', 'done']);
     expect(report.files[1]).toMatchObject({ frames: 100, shots: 4, chunks: 4 });
     expect(report.files[1].chunksReused).toBeGreaterThanOrEqual(1);
+    // fps counts only the frames this run rendered (25 per chunk), not the chunks it kept.
+    const { fps, seconds, chunksReused } = report.files[1];
+    expect((fps ?? 0) * (seconds ?? 0)).toBeCloseTo(25 * (4 - (chunksReused ?? 0)), 3);
     expect((await stat(firstChunk)).mtimeMs).toBe(chunkMtime);
     expect((await stat(shortOut)).mtimeMs).toBe(shortMtime);
     const joined = await probeVideo(longOut);

@@ -124,7 +124,7 @@ describe('review room in a real browser', () => {
     await expect.poll(() => page.locator('.card').count()).toBe(3);
     await expect.poll(() => page.locator('#film-facts').textContent()).toMatch(/160×96, 25 fps, 3 shots/);
     for (const shot of [0, 1, 2]) expect(await thumbSaturation(shot)).toBeGreaterThan(10);
-    await expect.poll(() => page.locator('.card[data-shot="1"] .meta').textContent()).toMatch(/#1\s*frames 20–44\s*0:00\.80/);
+    await expect.poll(() => page.locator('.card[data-shot="1"] .meta').textContent()).toMatch(/#1\s*frames \[20, 45\)\s*0:00\.80/);
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png') });
   });
 
@@ -146,7 +146,7 @@ describe('review room in a real browser', () => {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((t) => Math.abs(document.querySelector<HTMLVideoElement>('#video')!.currentTime - (t + 2 / 25)) < 0.01, before);
-    await expect.poll(() => page.locator('#frame-label').textContent()).toMatch(/^frame \d+ \/ 20–44$/);
+    await expect.poll(() => page.locator('#frame-label').textContent()).toMatch(/^frame \d+ of \[20, 45\)$/);
     await page.locator('input[name=mode][value=side]').check();
     await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#canvas')!.width === 320);
     await page.screenshot({ path: join(SCREENSHOTS, 'preview-side-by-side.png') });

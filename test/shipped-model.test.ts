@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Colorizer } from '../src/infer/colorizer.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
+import { colorizeImageLightness } from '../src/pipeline/colorize-image.js';
 
 describe('the shipped model (models/)', () => {
   it('keeps every ONNX file under 16 MiB', async () => {
@@ -35,6 +36,50 @@ describe('the shipped model (models/)', () => {
       }
       // A colorizer that predicts gray everywhere would pass the checks above; ours must not.
       expect(Math.max(...abs[0].map(Math.abs))).toBeGreaterThan(1);
+    } finally {
+      await colorizer.release();
+    }
+  });
+
+  it('takes colour hints: a hint moves the colour where it is given towards the hint, far more than elsewhere', async () => {
+    const colorizer = await Colorizer.load(defaultModelPath(), 'cpu');
+    try {
+      expect(colorizer.acceptsHints).toBe(true);
+      const width = 256;
+      const height = 160;
+      // A textured scene: soft horizontal bands of lightness with some detail.
+      const lightness = Float32Array.from({ length: width * height }, (_, i) => {
+        const x = i % width;
+        const y = Math.floor(i / width);
+        return 55 + 25 * Math.sin(y / 18) + 8 * Math.sin(x / 5) * Math.cos(y / 7);
+      });
+      const hint = { x: 0.25, y: 0.5, a: 50, b: -55 };
+      const plain = await colorizeImageLightness(colorizer, lightness, width, height);
+      const hinted = await colorizeImageLightness(colorizer, lightness, width, height, { hints: [hint] });
+      const n = width * height;
+      /** Mean a*b* over a 9x9 window centred on a point given in 0..1 coordinates. */
+      const meanAb = (ab: Float32Array, cx: number, cy: number) => {
+        let a = 0;
+        let b = 0;
+        let count = 0;
+        for (let y = Math.round(cy * height) - 4; y <= Math.round(cy * height) + 4; y++) {
+          for (let x = Math.round(cx * width) - 4; x <= Math.round(cx * width) + 4; x++) {
+            a += ab[y * width + x];
+            b += ab[n + y * width + x];
+            count++;
+          }
+        }
+        return [a / count, b / count];
+      };
+      const distance = (p: number[], q: number[]) => Math.hypot(p[0] - q[0], p[1] - q[1]);
+      const target = [hint.a, hint.b];
+      const before = meanAb(plain, hint.x, hint.y);
+      const after = meanAb(hinted, hint.x, hint.y);
+      // At the hint, the colour moves at least half of the way to the hinted colour.
+      expect(distance(after, target)).toBeLessThan(0.5 * distance(before, target));
+      // Far from it (the other side of the picture), the change is much smaller than at the hint.
+      const farChange = distance(meanAb(hinted, 0.85, 0.5), meanAb(plain, 0.85, 0.5));
+      expect(farChange).toBeLessThan(0.5 * distance(after, before));
     } finally {
       await colorizer.release();
     }

@@ -156,14 +156,24 @@ describe('settings file in the CLI and batch', () => {
 });
 
 describe('color hints', () => {
-  it('are rasterised as a*, b* and a mask on the model grid, zeros elsewhere', async () => {
-    const { hintPlanes } = await import('../src/pipeline/hints.js');
-    const planes = hintPlanes([{ frame: 3, x: 0.5, y: 0.99, a: 40, b: -20 }], 4, 3);
-    const at = 2 * 4 + 2; // row 2, column 2
-    expect(planes[at]).toBe(40);
-    expect(planes[12 + at]).toBe(-20);
-    expect(planes[24 + at]).toBe(1);
-    expect(planes.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0)).toBe(3);
+  it('reach a model with a hint input on the frame they were given on, and nothing before it', async () => {
+    const hinted = await writeTestModel(join(dir, 'hint-model'), { a: 5, b: 5, workingShortSide: 32, hints: true });
+    const plain = join(dir, 'hint-plain.mkv');
+    expect((await runCli([film, '--model', hinted, '--codec', 'ffv1', '--no-temporal', '-o', plain])).code).toBe(0);
+    const settings = join(dir, 'hints.colorize.json');
+    await writeFile(settings, JSON.stringify({ version: 1, shots: { '0': { hints: [{ frame: 5, x: 0.5, y: 0.5, a: 60, b: 0 }] } } }));
+    const output = join(dir, 'hint-given.mkv');
+    const result = await runCli([film, '--model', hinted, '--codec', 'ffv1', '--no-temporal', '--settings', settings, '-o', output]);
+    expect(result.code, result.stderr).toBe(0);
+    const a = await rawFrames(plain);
+    const b = await rawFrames(output);
+    const crAtCentre = (frames: Buffer, f: number) => frames[f * FRAME_BYTES + W * H + (W * H) / 4 + (H / 4) * (W / 2) + W / 4];
+    expect(crAtCentre(b, 5) - crAtCentre(a, 5), 'Cr (red) rises where the hint is').toBeGreaterThan(10);
+    for (const f of [0, 4, 6, 20]) expect(b.subarray(f * FRAME_BYTES, (f + 1) * FRAME_BYTES).equals(a.subarray(f * FRAME_BYTES, (f + 1) * FRAME_BYTES)), `frame ${f} unchanged`).toBe(true);
+    // The shipped model has no hint input: the hints are kept but not used, and the user is told.
+    const ignored = await runCli([film, '--model', model, '--codec', 'ffv1', '--settings', settings, '-o', join(dir, 'hint-ignored.mkv')]);
+    expect(ignored.code).toBe(0);
+    expect(ignored.stderr).toMatch(/color hints in the settings were not used: this model has no hint input/);
   });
 
   it('a hint given as an sRGB color is stored as its Lab a*, b*', async () => {

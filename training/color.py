@@ -4,6 +4,8 @@ All tensors are NCHW float32. RGB is in [0, 1]. L in [0, 100], a*/b* in Lab unit
 The white point is computed from the sRGB->XYZ matrix itself, so any gray
 (r == g == b) maps to a* = b* = 0 exactly (up to float rounding).
 """
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -53,8 +55,13 @@ def lab_to_rgb(lab):
 
 # ---------------------------------------------------------------- 313 bins
 
-def load_bins(npz_path):
-    return torch.from_numpy(np.load(npz_path)['pts_in_hull'].astype(np.float32))  # [313, 2]
+def load_bins(path):
+    """The 313 a*b* bin centres: `pts_in_hull` of the ECCV16 npz, or a .npy holding just that array."""
+    if path.endswith('.npz') and not os.path.exists(path) and os.path.exists(path[:-4] + '_bins.npy'):
+        path = path[:-4] + '_bins.npy'
+    arr = np.load(path)
+    arr = arr if isinstance(arr, np.ndarray) else arr['pts_in_hull']
+    return torch.from_numpy(arr.astype(np.float32))  # [313, 2]
 
 
 def soft_encode(ab, bins, k=5, sigma=5.0):

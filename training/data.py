@@ -1,8 +1,10 @@
 """Training data: read every train-*.zip shard, decode a subset of the JPEGs
 into RAM once (uint8 RGB, small), and serve augmented batches.
 
-A batch is (L_local [B,1,C,C], ab_target [B,2,C/4,C/4], L_global [B,1,S,S]),
-L normalised as (L - 50) / 100 and a*b* in Lab units.
+A batch is (L_local [B,1,C,C], ab_target [B,2,C/4,C/4], global_in [B,2281],
+hints [B,3,C/4,C/4]): L normalised as (L - 50) / 100, a*b* in Lab units, the
+frozen ImageNet features of each image's global view (computed once per image and
+cached under .data/), and colour hints sampled from the truth part of the time.
 
 A fixed ~1% of the images (by CRC32 of the path) is held out from training and
 used for validation / the head and temperature decisions; eval/ sets are never
@@ -25,7 +27,7 @@ from PIL import Image
 from color import rgb_to_lab
 
 DEFAULT_ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'datasets', 'train'))
-STORE_SHORT = 96  # images larger than this are stored with this short side
+STORE_SHORT = 224  # images larger than this are stored with this short side
 
 
 def is_holdout(path, percent=1):
@@ -107,12 +109,83 @@ def _to_tensor(arr):
     return torch.from_numpy(arr).permute(2, 0, 1).float().div_(255.0).unsqueeze(0)
 
 
-class Batcher:
-    """Random crop (random scale) + flip for the local view; the whole image,
-    squashed to S x S, for the global view."""
+def lightness(rgb):
+    return (rgb_to_lab(rgb.clamp(0, 1))[:, :1] - 50.0) / 100.0
 
-    def __init__(self, images, crop=64, global_size=224, batch=32, seed=0, augment=True):
-        self.images, self.crop, self.S, self.batch, self.augment = images, crop, global_size, batch, augment
+
+def global_view(arr, S):
+    """The whole image squashed to S x S, as the pipeline does with a frame, as normalised L."""
+    x = _to_tensor(arr)
+    return lightness(F.interpolate(x, size=(S, S), mode='bilinear', align_corners=False,
+                                   antialias=max(arr.shape[:2]) > S))
+
+
+CACHE = os.environ.get('COLORIZE_TRAINING_CACHE') or os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '.data'))
+
+
+def cached_names(S=224, cache_dir=CACHE):
+    path = os.path.join(cache_dir, f'global_features_S{S}.npz')
+    return set(np.load(path)['names'].tolist()) if os.path.exists(path) else set()
+
+
+@torch.no_grad()
+def global_features(images, names, S=224, cache_dir=CACHE, log=print, batch=64):
+    """[len(images), 2281] float16 ImageNet features of each image's global view, computed with the
+    frozen MobileNetV2 once and kept in cache_dir (keyed by zip path and S)."""
+    from model import GlobalNet, imagenet_features
+    path = os.path.join(cache_dir, f'global_features_S{S}.npz')
+    known = {}
+    if os.path.exists(path):
+        z = np.load(path)
+        known = dict(zip(z['names'].tolist(), z['feats']))
+    missing = [i for i, n in enumerate(names) if n not in known]
+
+    def save():
+        os.makedirs(cache_dir, exist_ok=True)
+        all_names = sorted(known)
+        np.savez(path + '.tmp.npz', names=np.array(all_names), feats=np.stack([known[n] for n in all_names]))
+        os.replace(path + '.tmp.npz', path)
+
+    if missing:
+        t0 = time.time()
+        enc = GlobalNet().encoder.to(memory_format=torch.channels_last)
+        for k in range(0, len(missing), batch):
+            idx = missing[k:k + batch]
+            views = torch.cat([global_view(images[i], S) for i in idx]).contiguous(memory_format=torch.channels_last)
+            f = imagenet_features(enc, views)
+            for i, row in zip(idx, f.half().numpy()):
+                known[names[i]] = row
+            if (k // batch) % 50 == 49:
+                log(f'[data] global features {k + len(idx)}/{len(missing)} ({time.time() - t0:.0f}s)')
+                save()
+        save()
+        log(f'[data] global features for {len(missing)} images in {time.time() - t0:.0f}s -> {path}')
+    return torch.from_numpy(np.stack([known[n] for n in names]).astype(np.float32))
+
+
+def sample_hints(ab, rng, prob=0.5, mean_points=6, max_patch=3):
+    """Zhang et al. 2017: with probability `prob`, a few points / small patches of the true a*b*
+    (patch means) with a mask; otherwise none. ab [B,2,h,w] -> hints [B,3,h,w]."""
+    B, _, h, w = ab.shape
+    hints = torch.zeros(B, 3, h, w)
+    for i in range(B):
+        if rng.random() >= prob:
+            continue
+        for _ in range(int(rng.geometric(1.0 / mean_points))):  # >= 1 point
+            p = int(rng.integers(1, max_patch + 1))
+            y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
+            hints[i, :2, y:y + p, x:x + p] = ab[i, :, y:y + p, x:x + p].mean(dim=(1, 2), keepdim=True)
+            hints[i, 2, y:y + p, x:x + p] = 1.0
+    return hints
+
+
+class Batcher:
+    """Random crop (random scale, upsampled at most 2x) + flip for the local view; the cached
+    global features of the whole image; hints sampled from the truth part of the time."""
+
+    def __init__(self, images, feats, crop=128, batch=32, seed=0, augment=True, hint_prob=0.5):
+        self.images, self.feats, self.crop, self.batch, self.augment = images, feats, crop, batch, augment
+        self.hint_prob = hint_prob if augment else 0.0
         self.rng = np.random.default_rng(seed)
         self.pos = 0
         self.order = self.rng.permutation(len(images))
@@ -133,7 +206,7 @@ class Batcher:
         h, w = arr.shape[:2]
         short = min(h, w)
         if self.augment:
-            lo = min(short, C)
+            lo = min(short, (C + 1) // 2)
             c = int(rng.integers(lo, short + 1)) if short > lo else short
             y0, x0 = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
             flip = bool(rng.integers(0, 2))
@@ -143,23 +216,24 @@ class Batcher:
             flip = False
         loc = x[:, :, y0:y0 + c, x0:x0 + c]
         loc = F.interpolate(loc, size=(C, C), mode='bilinear', align_corners=False, antialias=c > C) if c != C else loc
-        glo = F.interpolate(x, size=(self.S, self.S), mode='bilinear', align_corners=False,
-                            antialias=max(h, w) > self.S)
-        if flip:
-            loc, glo = loc.flip(3), glo.flip(3)
-        return loc, glo
+        return loc.flip(3) if flip else loc
 
     def batch_from(self, idx):
-        locs, glos = zip(*(self.sample(self.images[i]) for i in idx))
-        return make_batch(torch.cat(locs), torch.cat(glos))
+        rgb = torch.cat([self.sample(self.images[i]) for i in idx])
+        L, ab = make_batch(rgb)
+        hints = sample_hints(ab, self.rng, self.hint_prob) if self.hint_prob > 0 else torch.zeros(len(idx), 3, *ab.shape[2:])
+        return L, ab, self.feats[list(idx)], hints, rgb
 
     def next(self):
         return self.batch_from([self._next_index() for _ in range(self.batch)])
 
+    def all_batches(self):
+        for k in range(0, len(self.images), self.batch):
+            yield self.batch_from(range(k, min(k + self.batch, len(self.images))))
 
-def make_batch(rgb_local, rgb_global):
-    lab = rgb_to_lab(rgb_local.clamp(0, 1))
+
+def make_batch(rgb):
+    lab = rgb_to_lab(rgb.clamp(0, 1))
     L = (lab[:, :1] - 50.0) / 100.0
     ab = F.avg_pool2d(lab[:, 1:], 4)  # target on the 1/4 output grid
-    Lg = (rgb_to_lab(rgb_global.clamp(0, 1))[:, :1] - 50.0) / 100.0
-    return L, ab, Lg
+    return L, ab

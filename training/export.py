@@ -11,6 +11,7 @@ the casts when it loads the graph, so the arithmetic stays float32): half the fi
 0.04 a*b* units of difference on the shipped model (models/README.md).
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -26,6 +27,9 @@ from color import load_bins  # noqa: E402
 from model import G, LocalExport  # noqa: E402
 from train import ECCV, HERE, load_model_from_ckpt  # noqa: E402
 
+MODEL_NAME = 'colorize-mnv2-unet'
+MULTIPLE_OF = 32  # MobileNetV2's SAME padding is traced for even sizes at every stride-2 layer
+
 MAX_BYTES = 16 * 2**20
 
 
@@ -34,7 +38,7 @@ def parse():
     p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     p.add_argument('--eccv', default=ECCV)
     p.add_argument('--out', default=os.path.join(HERE, '..', 'models'))
-    p.add_argument('--T', type=float, default=None, help='annealed-mean temperature (default: from the checkpoint args, else 1.0)')
+    p.add_argument('--T', type=float, default=1.0, help='annealed-mean temperature (class head)')
     p.add_argument('--gain', type=float, default=1.0, help='a*b* gain folded into the graph')
     p.add_argument('--opset', type=int, default=17)
     p.add_argument('--working-short-side', type=int, default=224)
@@ -65,24 +69,32 @@ def store_weights_fp16(path, min_elements=16):
 
 
 def reference_inputs(S, h=64, w=96):
-    """Deterministic, image-like inputs (normalised L in about [-0.5, 0.5])."""
+    """Deterministic, image-like inputs (normalised L in about [-0.5, 0.5]) and one hint patch."""
     def pattern(hh, ww, phase):
         y = torch.arange(hh, dtype=torch.float32).view(hh, 1)
         x = torch.arange(ww, dtype=torch.float32).view(1, ww)
         return 0.35 * torch.sin(x / 7.0 + phase) * torch.cos(y / 5.0) + 0.15 * torch.sin((x + y) / 13.0)
     Lg = torch.stack([pattern(S, S, 0.0), pattern(S, S, 1.0)]).unsqueeze(1)
     L = torch.stack([pattern(h, w, 0.5), pattern(h, w, 2.0)]).unsqueeze(1)
-    return Lg, L
+    hints = torch.zeros(2, 3, h // 4, w // 4)
+    hints[1, 0, 4:7, 5:8], hints[1, 1, 4:7, 5:8], hints[1, 2, 4:7, 5:8] = 40.0, -30.0, 1.0
+    return Lg, L, hints
+
+
+def file_facts(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    return {'bytes': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
 
 
 def main():
     args = parse()
     torch.set_num_threads(2)
-    model, ck = load_model_from_ckpt(args.ckpt, args.eccv)
+    model, ck = load_model_from_ckpt(args.ckpt)
     model.eval()
     cfg = model.config
     S = cfg['global_size']
-    T = args.T if args.T is not None else 1.0
+    T = args.T
     bins = load_bins(args.eccv)
     os.makedirs(args.out, exist_ok=True)
     gpath = os.path.join(args.out, 'global.onnx')
@@ -90,17 +102,17 @@ def main():
 
     glob = model.glob.eval()
     local = LocalExport(model.local, bins, T, args.gain).eval()
-    Lg, L = reference_inputs(S)
+    Lg, L, hints = reference_inputs(S)
     with torch.no_grad():
         g_ref = glob(Lg)
-        ab_ref = local(L, g_ref)
+        ab_ref = local(L, g_ref, hints)
 
     torch.onnx.export(glob, (Lg,), gpath, input_names=['L_global'], output_names=['global_features'],
                       dynamic_axes={'L_global': {0: 'N'}, 'global_features': {0: 'N'}},
                       opset_version=args.opset, do_constant_folding=True)
-    torch.onnx.export(local, (L, g_ref), lpath, input_names=['L', 'global_features'], output_names=['ab'],
+    torch.onnx.export(local, (L, g_ref, hints), lpath, input_names=['L', 'global_features', 'hints'], output_names=['ab'],
                       dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'global_features': {0: 'N'},
-                                    'ab': {0: 'N', 2: 'h', 3: 'w'}},
+                                    'hints': {0: 'N', 2: 'h', 3: 'w'}, 'ab': {0: 'N', 2: 'h', 3: 'w'}},
                       opset_version=args.opset, do_constant_folding=True)
     for p in (gpath, lpath):
         if args.fp16_weights:
@@ -112,29 +124,26 @@ def main():
             sys.exit(f'{p} is {size} bytes, over the 16 MiB limit')
 
     meta = {
-        'name': 'colorize-iizuka-small',
-        'version': 1,
+        'name': MODEL_NAME,
+        'version': 2,
         'input': {'L': {'center': 50, 'scale': 100}},
         'global': {'file': 'global.onnx', 'input': 'L_global', 'output': 'global_features',
-                   'size': S, 'features': G},
-        'local': {'file': 'colorizer.onnx', 'inputs': {'L': 'L', 'global': 'global_features'},
-                  'output': 'ab', 'multipleOf': 8, 'outputStride': 4,
-                  'workingShortSide': args.working_short_side},
+                   'size': S, 'features': G, **file_facts(gpath)},
+        'local': {'file': 'colorizer.onnx', 'inputs': {'L': 'L', 'global': 'global_features', 'hints': 'hints'},
+                  'output': 'ab', 'multipleOf': MULTIPLE_OF, 'outputStride': 4,
+                  'workingShortSide': args.working_short_side, **file_facts(lpath)},
         'output': {'ab': {'scale': 1}},
     }
     with open(os.path.join(args.out, 'model.json'), 'w') as f:
         json.dump(meta, f, indent=2)
         f.write('\n')
-    print(f'[export] {os.path.join(args.out, "model.json")}: head={cfg["head"]} T={T} gain={args.gain} S={S} step={ck["step"]} weights={"fp16" if args.fp16_weights else "fp32"}')
+    print(f'[export] {os.path.join(args.out, "model.json")}: head={cfg["head"]} T={T} gain={args.gain} S={S} '
+          f'step={ck["step"]} weights={"fp16" if args.fp16_weights else "fp32"}')
 
     os.makedirs(os.path.dirname(os.path.abspath(args.ref)), exist_ok=True)
-    ref = {
-        'L_global': {'dims': list(Lg.shape), 'data': Lg.flatten().tolist()},
-        'L': {'dims': list(L.shape), 'data': L.flatten().tolist()},
-        'global_features': {'dims': list(g_ref.shape), 'data': g_ref.flatten().tolist()},
-        'ab': {'dims': list(ab_ref.shape), 'data': ab_ref.flatten().tolist()},
-        'ab_range': [ab_ref.min().item(), ab_ref.max().item()],
-    }
+    tensor = lambda t: {'dims': list(t.shape), 'data': t.flatten().tolist()}  # noqa: E731
+    ref = {'L_global': tensor(Lg), 'L': tensor(L), 'hints': tensor(hints), 'global_features': tensor(g_ref),
+           'ab': tensor(ab_ref), 'ab_range': [ab_ref.min().item(), ab_ref.max().item()]}
     assert all(math.isfinite(v) for v in ref['ab']['data'])
     with open(args.ref, 'w') as f:
         json.dump(ref, f)

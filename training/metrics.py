@@ -29,3 +29,33 @@ def colorfulness_batch(L, ab, rgb=None):
     std = torch.sqrt(rg.std(dim=1, unbiased=False) ** 2 + yb.std(dim=1, unbiased=False) ** 2)
     mean = torch.sqrt(rg.mean(dim=1) ** 2 + yb.mean(dim=1) ** 2)
     return std + 0.3 * mean
+
+
+class HueRecall:
+    """Class-balanced hue recall, pooled over a set: a pixel whose true chroma is >= 15 is a hit when
+    the output's chroma is >= 5 and its hue is within 45 degrees of the true hue; hits and pixels are
+    pooled per 60-degree sector of the true hue; the recall is the mean of hits/pixels over the sectors
+    holding >= 1% of those pixels. Same definition as scripts/lib/hue-recall.ts."""
+
+    def __init__(self):
+        self.pixels = torch.zeros(6, dtype=torch.float64)
+        self.hits = torch.zeros(6, dtype=torch.float64)
+
+    def add(self, ab_pred, ab_true):
+        a, b = ab_true[:, 0].flatten(), ab_true[:, 1].flatten()
+        pa, pb = ab_pred[:, 0].flatten(), ab_pred[:, 1].flatten()
+        sel = torch.sqrt(a * a + b * b) >= 15
+        hue = torch.atan2(b[sel], a[sel])
+        phue = torch.atan2(pb[sel], pa[sel])
+        diff = torch.remainder(phue - hue + torch.pi, 2 * torch.pi) - torch.pi
+        hit = (torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2) >= 5) & (diff.abs() <= torch.pi / 4)
+        sector = (torch.remainder(hue, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)
+        self.pixels += torch.bincount(sector, minlength=6).double()
+        self.hits += torch.bincount(sector, weights=hit.double(), minlength=6)
+
+    def value(self):
+        total = self.pixels.sum()
+        if total == 0:
+            return float('nan')
+        keep = self.pixels >= 0.01 * total
+        return float((self.hits[keep] / self.pixels[keep]).mean())

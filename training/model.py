@@ -1,179 +1,134 @@
-"""Iizuka et al. 2016-style colorizer: a global network (S x S view -> 256-d vector)
-and a local network (L at any size, fused with the global vector) -> a*b* at 1/4.
+"""Iizuka et al. 2016-style colorizer on a pretrained ImageNet encoder
+(Baldassarre et al. 2017): the frozen MobileNetV2 of `mobilenet.py` serves both
+networks.
 
-Both networks start from ECCV16 (Zhang et al.) conv1-conv3 weights. The global
-network keeps the full-width ECCV16 conv1-3 stack (frozen, it runs once per
-shot); the local network uses a half-width slice of it (32/64/128 channels,
-output channels with the largest filter norms kept, input channels and BN
-statistics sliced consistently) so that it fits the per-frame budget.
+- Global network (once per shot): MobileNetV2 on an S x S view -> pooled 1280-d
+  features and the 1001 ImageNet logits (the paper's classification branch,
+  pretrained) -> MLP -> G-d global vector.
+- Local network (every frame): the same frozen MobileNetV2 on the frame, taps at
+  1/4, 1/8, 1/16, 1/32 into a U-Net decoder (Olah & Yang); the global vector is
+  fused at 1/32; optional colour hints (Zhang et al. 2017: a*, b*, mask on the
+  1/4 grid) enter every decoder level; 313-bin logits (or a*b*) at 1/4.
+
+The frozen encoders come from the npz at load time; checkpoints hold only the
+trained parts.
 """
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from color import annealed_mean
+from mobilenet import NPZ, MobileNetV2, lightness_to_input
 
 Q = 313
 G = 256
+GLOBAL_IN = 1280 + 1001
+HINT_SCALE = 100.0  # hint a*b* enter the decoder divided by this
 
 
-def conv(cin, cout, stride=1, dil=1, k=3):
-    return nn.Conv2d(cin, cout, k, stride=stride, padding=dil * (k // 2), dilation=dil)
+def conv_bn(cin, cout, k=3):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
-# ---------------------------------------------------------------- ECCV16 init helpers
+class GlobalHead(nn.Module):
+    """The trained part of the global network: frozen ImageNet features -> G-d vector."""
 
-ECCV_LOW = [  # (name, stride, bn after this conv)
-    ('bw_conv1_1', 1, None), ('conv1_2', 2, 'conv1_2norm'),
-    ('conv2_1', 1, None), ('conv2_2', 2, 'conv2_2norm'),
-    ('conv3_1', 1, None), ('conv3_2', 1, None), ('conv3_3', 2, 'conv3_3norm'),
-]
-
-
-def _top(w, n):
-    """Indices of the n output channels with the largest filter L2 norm (sorted)."""
-    norms = w.reshape(w.shape[0], -1).norm(dim=1)
-    return norms.topk(n).indices.sort().values
-
-
-class LowLevel(nn.Module):
-    """ECCV16 conv1_1..conv3_3 at `width` (64 = original), ReLU after each conv and
-    BatchNorm after conv1_2, conv2_2, conv3_3 as in ECCV16. Output: 4*width ch at 1/8."""
-
-    def __init__(self, width=64, affine=True):
+    def __init__(self):
         super().__init__()
-        w1, w2, w3 = width, 2 * width, 4 * width
-        chans = [(1, w1), (w1, w1), (w1, w2), (w2, w2), (w2, w3), (w3, w3), (w3, w3)]
-        self.convs = nn.ModuleList()
-        self.norms = nn.ModuleDict()
-        for (name, stride, bn), (cin, cout) in zip(ECCV_LOW, chans):
-            self.convs.append(conv(cin, cout, stride))
-            if bn:
-                self.norms[str(len(self.convs) - 1)] = nn.BatchNorm2d(cout, affine=affine)
-        self.out_channels = w3
+        self.mlp = nn.Sequential(nn.Linear(GLOBAL_IN, 512), nn.ReLU(inplace=True), nn.Linear(512, G))
 
-    def forward(self, x):
-        for i, c in enumerate(self.convs):
-            x = F.relu(c(x))
-            if str(i) in self.norms:
-                x = self.norms[str(i)](x)
-        return x
+    def forward(self, f):
+        return self.mlp(f)
 
-    @torch.no_grad()
-    def load_eccv(self, w):
-        """Copy ECCV16 weights, keeping the strongest output channels when slimmer."""
-        keep_in = torch.arange(1)
-        for i, (name, _, bn) in enumerate(ECCV_LOW):
-            W = torch.from_numpy(w[name + '.weight'])[:, keep_in]
-            b = torch.from_numpy(w[name + '.bias'])
-            c = self.convs[i]
-            keep_out = _top(W, c.out_channels) if c.out_channels < W.shape[0] else torch.arange(W.shape[0])
-            c.weight.copy_(W[keep_out])
-            c.bias.copy_(b[keep_out])
-            if bn:
-                n = self.norms[str(i)]
-                n.running_mean.copy_(torch.from_numpy(w[bn + '.running_mean'])[keep_out])
-                n.running_var.copy_(torch.from_numpy(w[bn + '.running_var'])[keep_out])
-            keep_in = keep_out
+
+def imagenet_features(encoder, L):
+    """Normalised L [N,1,S,S] -> [N, 1280 + 1001]: pooled features and logits/10."""
+    t = encoder(lightness_to_input(L))
+    return torch.cat([t['last'].mean(dim=(2, 3)), t['logits'] * 0.1], dim=1)
 
 
 class GlobalNet(nn.Module):
-    """S x S view of L -> G-d global feature vector."""
-
-    def __init__(self, freeze_base=True):
+    def __init__(self, npz=NPZ):
         super().__init__()
-        self.base = LowLevel(64, affine=False)  # full-width ECCV16 conv1-3, 1/8
-        self.freeze_base = freeze_base
-        self.conv4 = conv(256, 256, stride=2)  # 1/16
-        self.bn4 = nn.BatchNorm2d(256)
-        self.conv5 = conv(256, 256, stride=2)  # 1/32
-        self.bn5 = nn.BatchNorm2d(256)
-        self.fc1 = nn.Linear(256, 512)
-        self.fc2 = nn.Linear(512, G)
-        if freeze_base:
-            for p in self.base.parameters():
-                p.requires_grad_(False)
+        self.encoder = MobileNetV2(npz, upto=18, classifier=True)
+        self.head = GlobalHead()
 
-    def train(self, mode=True):
-        super().train(mode)
-        if self.freeze_base:
-            self.base.eval()  # frozen: keep the ECCV16 BatchNorm statistics
-        return self
-
-    def forward(self, x):
-        if self.freeze_base and torch.is_grad_enabled():
-            with torch.no_grad():
-                f = self.base(x)
-        else:
-            f = self.base(x)
-        f = self.bn4(F.relu(self.conv4(f)))
-        f = self.bn5(F.relu(self.conv5(f)))
-        f = f.mean(dim=(2, 3))
-        return self.fc2(F.relu(self.fc1(f)))
+    def forward(self, L):
+        return self.head(imagenet_features(self.encoder, L))
 
 
-class LocalNet(nn.Module):
-    """L [N,1,H,W] + global [N,G] -> logits [N,Q,H/4,W/4] (classification) or ab [N,2,H/4,W/4]."""
+def pool_hints(h, k):
+    return F.avg_pool2d(h, k) if k > 1 else h
 
-    def __init__(self, width=32, mid=192, dec=128, head='class'):
+
+class Decoder(nn.Module):
+    """Encoder taps + global vector (+ hints) -> logits [N,Q,H/4,W/4] or ab/100 [N,2,...]."""
+
+    def __init__(self, head='class', widths=(192, 128, 96, 48)):
         super().__init__()
-        self.low = LowLevel(width)
-        c3 = self.low.out_channels
-        self.mid1 = conv(c3, mid)                    # mid-level, 1/8
-        self.mid2 = conv(mid, mid, dil=2)
-        self.bn_mid = nn.BatchNorm2d(mid)
-        self.fuse = nn.Conv2d(mid + G, mid, 1)       # fusion layer
-        # stride-2 transposed conv with a 2x2 kernel to 1/4, written as its exact
-        # equivalent 1x1 conv + depth-to-space (PixelShuffle): the same operator,
-        # but PyTorch's CPU ConvTranspose2d is a slow non-MKLDNN path.
-        self.up = nn.Sequential(nn.Conv2d(mid, 4 * dec, 1), nn.PixelShuffle(2))
-        self.conv8_3 = conv(dec, dec)
+        w32, w16, w8, w4 = widths
+        self.proj32 = conv_bn(320, 128, 1)
+        self.fuse = conv_bn(128 + G, w32, 1)
+        self.c32 = conv_bn(w32, w32)
+        self.proj16 = conv_bn(96, 96, 1)
+        self.c16 = nn.Sequential(conv_bn(w32 + 96 + 3, w16), conv_bn(w16, w16))
+        self.proj8 = conv_bn(32, 64, 1)
+        self.c8 = nn.Sequential(conv_bn(w16 + 64 + 3, w8), conv_bn(w8, w8))
+        self.proj4 = conv_bn(24, 32, 1)
+        self.c4 = nn.Sequential(conv_bn(w8 + 32 + 3, w4), conv_bn(w4, w4))
         self.head_kind = head
-        self.head = nn.Conv2d(dec, Q if head == 'class' else 2, 1)
+        self.head = nn.Conv2d(w4, Q if head == 'class' else 2, 1)
         if head != 'class':
             nn.init.normal_(self.head.weight, std=1e-3)
             nn.init.zeros_(self.head.bias)
 
-    def forward(self, L, g):
-        x = self.low(L)
-        x = F.relu(self.mid1(x))
-        x = self.bn_mid(F.relu(self.mid2(x)))
+    def forward(self, taps, g, hints):
+        up = lambda x: F.interpolate(x, scale_factor=2.0, mode='nearest')  # noqa: E731
+        x = self.proj32(taps[32])
         gx = g[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
-        x = F.relu(self.fuse(torch.cat([x, gx], dim=1)))
-        x = F.relu(self.up(x))
-        x = F.relu(self.conv8_3(x))
+        x = self.c32(self.fuse(torch.cat([x, gx], dim=1)))
+        x = self.c16(torch.cat([up(x), self.proj16(taps[16]), pool_hints(hints, 4)], dim=1))
+        x = self.c8(torch.cat([up(x), self.proj8(taps[8]), pool_hints(hints, 2)], dim=1))
+        x = self.c4(torch.cat([up(x), self.proj4(taps[4]), hints], dim=1))
         return self.head(x)
 
-    @torch.no_grad()
-    def load_eccv(self, w):
-        self.low.load_eccv(w)
-        W = torch.from_numpy(w['conv8_3.weight'])
-        b = torch.from_numpy(w['conv8_3.bias'])
-        n = self.conv8_3.out_channels
-        keep_out = _top(W, n)
-        keep_in = _top(W.transpose(0, 1), n)  # inputs come from a new layer: keep the strongest
-        self.conv8_3.weight.copy_(W[keep_out][:, keep_in])
-        self.conv8_3.bias.copy_(b[keep_out])
-        if self.head_kind == 'class':
-            self.head.weight.copy_(torch.from_numpy(w['conv8_313.weight'])[:, keep_out])
-            self.head.bias.copy_(torch.from_numpy(w['conv8_313.bias']))
+
+def normalise_hints(hints):
+    """Hints as the pipeline gives them ([N,3,h,w]: a*, b* in Lab units, mask) -> decoder input."""
+    return torch.cat([hints[:, :2] * (hints[:, 2:3] / HINT_SCALE), hints[:, 2:3]], dim=1)
+
+
+class LocalNet(nn.Module):
+    """L [N,1,H,W] (normalised, H and W multiples of 32) + global [N,G] + hints [N,3,H/4,W/4]."""
+
+    def __init__(self, head='class', npz=NPZ):
+        super().__init__()
+        self.encoder = MobileNetV2(npz, upto=17)
+        self.decoder = Decoder(head)
+        self.head_kind = head
+
+    def forward(self, L, g, hints=None):
+        with torch.no_grad():
+            taps = self.encoder(lightness_to_input(L))
+        if hints is None:
+            hints = L.new_zeros(L.shape[0], 3, L.shape[2] // 4, L.shape[3] // 4)
+        return self.decoder(taps, g, normalise_hints(hints))
 
 
 class Colorizer(nn.Module):
-    def __init__(self, head='class', width=32, mid=192, dec=128, global_size=64):
+    def __init__(self, head='class', global_size=224, npz=NPZ):
         super().__init__()
-        self.glob = GlobalNet()
-        self.local = LocalNet(width, mid, dec, head)
-        self.config = dict(head=head, width=width, mid=mid, dec=dec, global_size=global_size)
+        self.glob = GlobalNet(npz)
+        self.local = LocalNet(head, npz)
+        self.config = dict(arch='mnv2-unet', head=head, global_size=global_size)
 
-    def forward(self, L, Lg):
-        return self.local(L, self.glob(Lg))
+    def forward(self, L, Lg=None, hints=None, global_in=None):
+        """global_in: precomputed imagenet_features of the global view (training caches them)."""
+        f = global_in if global_in is not None else imagenet_features(self.glob.encoder, Lg)
+        return self.local(L, self.glob.head(f), hints)
 
-    def load_eccv(self, npz_path):
-        w = np.load(npz_path)
-        self.glob.base.load_eccv(w)
-        self.local.load_eccv(w)
+    def trained_state(self):
+        return {k: v for k, v in self.state_dict().items() if '.encoder.' not in k}
 
 
 def decode(out, head, bins, T):
@@ -189,15 +144,14 @@ class LocalExport(nn.Module):
         self.local = local
         self.head = local.head_kind
         self.T = float(T)
-        self.gain = float(gain)  # chroma gain, folded into the graph
+        self.gain = float(gain)
         # expectation over the bins as a fixed 1x1 conv: ab = sum_q p_q * bin_q
         self.register_buffer('bins_w', (bins.t() * self.gain).contiguous().view(2, -1, 1, 1))
 
-    def forward(self, L, global_features):
-        out = self.local(L, global_features)
+    def forward(self, L, global_features, hints):
+        out = self.local(L, global_features, hints)
         if self.head == 'class':
-            p = F.softmax(out / self.T, dim=1)
-            return F.conv2d(p, self.bins_w)
+            return F.conv2d(F.softmax(out / self.T, dim=1), self.bins_w)
         return out * (100.0 * self.gain)
 
 
@@ -207,15 +161,11 @@ def count_macs(module, *inputs):
 
     def hook(m, inp, out):
         if isinstance(m, nn.Conv2d):
-            k = m.weight.shape[1] * m.weight.shape[2] * m.weight.shape[3]
-            total[0] += out.numel() * k
-        elif isinstance(m, nn.ConvTranspose2d):
-            total[0] += inp[0].numel() * m.weight.shape[1] * m.weight.shape[2] * m.weight.shape[3]
+            total[0] += out.numel() * m.weight.shape[1] * m.weight.shape[2] * m.weight.shape[3]
         elif isinstance(m, nn.Linear):
             total[0] += out.numel() * m.in_features
 
-    hs = [m.register_forward_hook(hook) for m in module.modules()
-          if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    hs = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     with torch.no_grad():
         module(*inputs)
     for h in hs:
@@ -226,11 +176,11 @@ def count_macs(module, *inputs):
 if __name__ == '__main__':
     import sys
     m = Colorizer(head=sys.argv[1] if len(sys.argv) > 1 else 'class').eval()
-    h, w = 224, 400
+    h, w = 224, 416  # 224 x 400 rounded up to the multiple of 32 the pipeline uses
     local_macs = count_macs(m.local, torch.zeros(1, 1, h, w), torch.zeros(1, G))
+    dec_macs = local_macs - count_macs(m.local.encoder, torch.zeros(1, 3, h, w))
     S = m.config['global_size']
     glob_macs = count_macs(m.glob, torch.zeros(1, 1, S, S))
-    np_local = sum(p.numel() for p in m.local.parameters())
-    np_glob = sum(p.numel() for p in m.glob.parameters())
-    print(f'local {h}x{w}: {local_macs / 1e9:.2f} GMAC ({local_macs / (h * w):.0f} MAC/px), {np_local / 1e6:.2f} M params')
-    print(f'global {S}x{S}: {glob_macs / 1e9:.2f} GMAC, {np_glob / 1e6:.2f} M params')
+    trained = sum(p.numel() for n, p in m.named_parameters() if '.encoder.' not in n)
+    print(f'local {h}x{w}: {local_macs / 1e9:.2f} GMAC ({local_macs / (h * w):.0f} MAC/px; decoder {dec_macs / 1e9:.2f})')
+    print(f'global {S}x{S}: {glob_macs / 1e9:.2f} GMAC; trained parameters {trained / 1e6:.2f} M')

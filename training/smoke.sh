@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# CI smoke test for the training code: 2 training steps on 16 images of one
-# shard, ONNX export, and a load + run of the export with onnxruntime-node.
+# CI smoke test for the training code: the MobileNetV2 implementation against
+# mobilenet_v2_check.npz, 2 training steps on a few images of one shard (global
+# features cached in the temp dir), ONNX export (fp16 weights), and a load + run of
+# the export with onnxruntime-node, including the hint input.
 # Everything goes to a temporary directory; exits non-zero on any failure.
-# Needs ../shared/datasets/train/train-00.zip and ../shared/pretrained/eccv16_partial.npz.
+# Needs ../shared/datasets/train/train-*.zip and ../shared/pretrained/{mobilenet_v2_imagenet,mobilenet_v2_check,eccv16_partial}.npz.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
@@ -13,9 +15,15 @@ DATA="$ROOT/../shared/datasets/train"
 if ! ls "$DATA"/train-*.zip >/dev/null 2>&1; then
   echo "smoke: no training shards under $DATA" >&2; exit 1
 fi
+"$PY" training/mobilenet.py
 SHARD="$(basename "$(ls "$DATA"/train-*.zip | head -n 1)" .zip)"
-"$PY" -u training/train.py --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --head reg --steps 2 --warmup 1 --log-every 1 --val-every 2 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --steps 2 --warmup 1 --log-every 1 --val-every 2 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
 "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" --fp16-weights
 node training/verify_onnx.cjs "$TMP/model" "$TMP/reference.json" 0.5
+# The GPU round's CPU dry run: resume the committed checkpoint, 2 more steps, held-out sweep, export.
+COLORIZE_STASH="$TMP/stash" PYTHON="$PY" bash training/gpu_round.sh --device cpu --steps 2 --max-images 16 --out "$TMP/round" > "$TMP/round.out" 2>&1 \
+  || { cat "$TMP/round/round.log" "$TMP/round.out" >&2; exit 1; }
+grep -q '^chosen T=' "$TMP/round/heldout.md"
+node training/verify_onnx.cjs "$TMP/round/model" "$TMP/round/reference.json" 0.5
 echo "smoke: OK"

@@ -1,7 +1,8 @@
-"""Train the colorizer. Checkpoints to --ckpt (one file, overwritten atomically).
+"""Train the colorizer (model.py). Checkpoints to --ckpt (one file, overwritten atomically).
 
-  /usr/bin/python3 -u training/train.py --steps 20000 --device cpu
-  /usr/bin/python3 -u training/train.py --resume --steps 40000       # continue
+  /usr/bin/python3 -u training/train.py --minutes 60                     # fresh run, CPU
+  /usr/bin/python3 -u training/train.py --resume --minutes 60           # continue the committed checkpoint
+  python3 -u training/train.py --resume --device cuda --bf16 --minutes 8 --batch 128 --threads 16
 """
 import argparse
 import json
@@ -14,142 +15,142 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from color import load_bins, rebalance_weights, soft_encode, nearest_bin  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, load_images, make_batch  # noqa: E402
+from color import load_bins, nearest_bin, rebalance_weights, soft_encode, annealed_mean, rgb_to_lab  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, cached_names, global_features, load_images  # noqa: E402
+from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
 from model import Colorizer, decode  # noqa: E402
-from metrics import psnr_batch, colorfulness_batch  # noqa: E402
+from mobilenet import PRETRAINED  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ECCV = os.path.normpath(os.path.join(HERE, '..', '..', 'shared', 'pretrained', 'eccv16_partial.npz'))
+ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
+VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
+RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5}  # defaults of the options a checkpoint carries over
 
 
-def parse():
+def parse(argv=None):
     p = argparse.ArgumentParser()
-    p.add_argument('--steps', type=int, default=10000, help='total optimizer steps (including resumed ones)')
+    p.add_argument('--steps', type=int, default=10**9, help='total optimizer steps (including resumed ones)')
+    p.add_argument('--more-steps', type=int, default=None, help='train this many steps beyond the resumed step')
+    p.add_argument('--minutes', type=float, default=None,
+                   help='wall-clock budget for this invocation; training stops (with a checkpoint) when it is spent')
     p.add_argument('--max-images', type=int, default=None)
+    p.add_argument('--cached-only', action='store_true',
+                   help='train only on images whose global features are already cached (see cache_globals.py)')
     p.add_argument('--shards', default=None, help='comma-separated shard names, e.g. train-00 (default: all)')
     p.add_argument('--data', default=DEFAULT_ROOT)
-    p.add_argument('--eccv', default=ECCV)
+    p.add_argument('--eccv', default=ECCV, help='source of the 313 a*b* bin centres')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--bf16', action='store_true', help='bf16 autocast (GPU)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--head', choices=['class', 'reg'], default='class')
     p.add_argument('--batch', type=int, default=32)
-    p.add_argument('--crop', type=int, default=64)
-    p.add_argument('--store-short', type=int, default=None,
-                   help='decode training images with their short side capped at this (default: data.STORE_SHORT)')
-    p.add_argument('--global-size', type=int, default=64)
-    p.add_argument('--lr', type=float, default=5e-4)
-    p.add_argument('--warmup', type=int, default=200)
-    p.add_argument('--minutes', type=float, default=None,
-                   help='wall-clock budget for this invocation: the cosine schedule follows elapsed time '
-                        'instead of steps, and training stops (with a checkpoint) when it is spent')
-    p.add_argument('--lam', type=float, default=0.5, help='class-rebalancing mix with uniform')
-    p.add_argument('--reg-rebalance', type=float, default=None, metavar='LAM',
-                   help='regression head: weight each output pixel\'s squared error by the ECCV16 '
-                        'class-rebalancing weight of its nearest a*b* bin (mix LAM with uniform); '
-                        'off by default')
-    p.add_argument('--T', type=float, default=1.0, help='annealed-mean temperature for validation')
+    p.add_argument('--crop', type=int, default=128)
+    p.add_argument('--store-short', type=int, default=224)
+    p.add_argument('--global-size', type=int, default=224)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--lr-min', type=float, default=0.1, help='cosine floor, as a fraction of --lr')
+    p.add_argument('--warmup', type=int, default=100)
+    # The recipe: on --resume, taken from the checkpoint unless given.
+    p.add_argument('--lam', type=float, default=None, help='class-rebalancing mix with uniform (default 0.5)')
+    p.add_argument('--huber', type=float, default=None,
+                   help='class head: weight of a Huber loss on the annealed mean (T=1) against the true a*b* (default 0)')
+    p.add_argument('--hint-prob', type=float, default=None, help='share of training crops given colour hints (default 0.5)')
     p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     p.add_argument('--resume', action='store_true')
     p.add_argument('--ckpt-minutes', type=float, default=5.0)
     p.add_argument('--log-every', type=int, default=25)
     p.add_argument('--val-every', type=int, default=500)
-    p.add_argument('--val-images', type=int, default=256)
+    p.add_argument('--val-images', type=int, default=512)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--log-json', default=None, help='append one JSON line per log/val event here')
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
-def lr_at(step, args, frac=None):
+def lr_at(step, args, frac):
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
-    t = frac if frac is not None else (step - args.warmup) / max(1, args.steps - args.warmup)
-    t = min(1.0, t)
-    return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+    return args.lr * (args.lr_min + (1 - args.lr_min) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
 def bin_counts(batcher, bins, n_batches=20):
     counts = torch.zeros(bins.shape[0])
     for _ in range(n_batches):
-        _, ab, _ = batcher.next()
+        ab = batcher.next()[1]
         counts += torch.bincount(nearest_bin(ab, bins), minlength=bins.shape[0]).float()
     return counts
 
 
-def loss_fn(out, ab, head, bins, weights, reg_rebalance=False):
-    if head == 'class':
-        t = soft_encode(ab, bins)
-        w = weights.to(out.device)[t.argmax(dim=1)]  # [N,h,w]
-        ce = -(t * F.log_softmax(out, dim=1)).sum(dim=1)
-        return (w * ce).mean()
-    if reg_rebalance:
-        # rare (saturated) colours weigh more, so the conditional mean the
-        # regression learns is pulled away from gray
-        n, _, h, w_ = ab.shape
-        w = weights.to(out.device)[nearest_bin(ab, bins).view(n, h, w_)]
-        return (w.unsqueeze(1) * (out - ab / 100.0) ** 2).mean()
-    return F.mse_loss(out, ab / 100.0)
+def loss_fn(out, ab, head, bins, weights, huber):
+    out = out.float()
+    if head == 'reg':
+        return F.smooth_l1_loss(out * 10.0, ab / 10.0)
+    t = soft_encode(ab, bins)
+    w = weights.to(out.device)[t.argmax(dim=1)]  # [N,h,w]
+    loss = (w * -(t * F.log_softmax(out, dim=1)).sum(dim=1)).mean()
+    if huber > 0:
+        loss = loss + huber * F.smooth_l1_loss(annealed_mean(out, bins, 1.0) / 10.0, ab / 10.0)
+    return loss
 
 
 @torch.no_grad()
-def holdout_predictions(model, val):
-    """Raw network outputs on the (non-augmented) holdout crops, in batches of 32: lists of L, output, RGB truth."""
-    Ls, outs, rgbs = [], [], []
-    for i in range(0, len(val.images), 32):
-        locs, glos = zip(*(val.sample(val.images[j]) for j in range(i, min(i + 32, len(val.images)))))
-        rgb = torch.cat(locs)
-        L, _, Lg = make_batch(rgb, torch.cat(glos))
-        outs.append(model(L, Lg))
-        Ls.append(L)
-        rgbs.append(rgb)
-    return Ls, outs, rgbs
-
-
-@torch.no_grad()
-def validate(model, val, head, bins, Ts, gains=(1.0,)):
-    """PSNR (RGB, dB) of the colorized holdout crops vs. truth, the gray
-    baseline, and colorfulness; ab predicted at 1/4 and upsampled bilinearly."""
+def validate(model, val, head, bins, Ts=VAL_T, gains=(1.0,), dev='cpu'):
+    """On the held-out crops (no hints): PSNR (8-bit RGB, dB), the gray baseline, colorfulness
+    (mean per image) and the class-balanced hue recall (pooled) for each decoding setting."""
     model.eval()
-    res = {}
-    Ls, outs, rgbs = holdout_predictions(model, val)
-    for T, gain in [(T, k) for T in (Ts if head == 'class' else [None]) for k in gains]:
-        ps, gs, cs, ct = [], [], [], []
-        for L, out, rgb in zip(Ls, outs, rgbs):
-            ab = decode(out, head, bins, T) * gain
-            p, g, c, c0 = psnr_batch(L, ab, rgb), psnr_batch(L, ab * 0, rgb), colorfulness_batch(L, ab), None
-            ps.append(p), gs.append(g), cs.append(c), ct.append(colorfulness_batch(None, None, rgb))
-        key = f'T={T}' if T is not None else 'reg'
-        key += f' gain={gain}' if len(gains) > 1 else ''
-        res[key] = dict(psnr=torch.cat(ps).mean().item(), gray_psnr=torch.cat(gs).mean().item(),
-                        colorfulness=torch.cat(cs).mean().item(), truth_colorfulness=torch.cat(ct).mean().item())
+    settings = [(T, k) for T in (Ts if head == 'class' else [None]) for k in gains]
+    acc = {s: dict(psnr=[], gray=[], cf=[], cft=[], hue=HueRecall()) for s in settings}
+    for L, _, g, hints, rgb in val.all_batches():
+        out = model(L.to(dev), hints=hints.to(dev), global_in=g.to(dev)).float().cpu()
+        true_ab = rgb_to_lab(rgb.clamp(0, 1))[:, 1:]
+        for s in settings:
+            ab = decode(out, head, bins, s[0]) * s[1]
+            a = acc[s]
+            a['psnr'].append(psnr_batch(L, ab, rgb)), a['gray'].append(psnr_batch(L, ab * 0, rgb))
+            a['cf'].append(colorfulness_batch(L, ab)), a['cft'].append(colorfulness_batch(None, None, rgb))
+            a['hue'].add(F.interpolate(ab, size=L.shape[2:], mode='bilinear', align_corners=False), true_ab)
     model.train()
+    res = {}
+    for (T, k), a in acc.items():
+        key = (f'T={T}' if T is not None else 'reg') + (f' gain={k}' if len(gains) > 1 else '')
+        res[key] = dict(psnr=torch.cat(a['psnr']).mean().item(), gray_psnr=torch.cat(a['gray']).mean().item(),
+                        colorfulness=torch.cat(a['cf']).mean().item(),
+                        truth_colorfulness=torch.cat(a['cft']).mean().item(), hue_recall=a['hue'].value())
     return res
 
 
-def save_ckpt(path, model, opt, step, args, counts, history):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    # optimizer moments in bf16 (same range as fp32, half the bytes) keep the file small
+def format_val(v):
+    return ' | '.join(f"{k}: psnr {r['psnr']:.2f} gray {r['gray_psnr']:.2f} cf {r['colorfulness']:.1f}/"
+                      f"{r['truth_colorfulness']:.1f} hue {r['hue_recall']:.3f}" for k, r in v.items())
+
+
+def save_ckpt(path, model, opt, step, args, counts, history, hours):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # The file must stay under 16 MiB: AdamW's second moment in bf16 (same range as fp32, half the
+    # bytes); the first moment is not kept (with beta1 = 0.9 it rebuilds within tens of steps).
     osd = opt.state_dict()
     osd = {'param_groups': osd['param_groups'],
-           'state': {k: {n: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items()}
+           'state': {k: {n: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items()
+                         if n != 'exp_avg'}
                      for k, s in osd['state'].items()}}
-    msd = {k: v for k, v in model.state_dict().items() if not k.startswith('glob.base.')}  # frozen: from the npz
+    msd = {k: v.cpu() for k, v in model.trained_state().items()}
     torch.save(dict(model=msd, opt=osd, step=step, config=model.config, counts=counts,
-                    args=vars(args), history=history), path + '.tmp')
+                    args=vars(args), history=history, hours=hours), path + '.tmp')
     os.replace(path + '.tmp', path)
 
 
-def load_model_from_ckpt(path, eccv=ECCV):
+def load_model_from_ckpt(path):
     ck = torch.load(path, map_location='cpu')
-    model = Colorizer(**ck['config'])
-    model.load_eccv(eccv)
+    cfg = ck['config']
+    if cfg.get('arch') != 'mnv2-unet':
+        raise SystemExit(f'{path} is a checkpoint of another architecture ({cfg.get("arch", "eccv16-small")})')
+    model = Colorizer(head=cfg['head'], global_size=cfg['global_size'])
     missing, unexpected = model.load_state_dict(ck['model'], strict=False)
-    assert not unexpected and all(k.startswith('glob.base.') for k in missing), (missing, unexpected)
+    assert not unexpected and all('.encoder.' in k for k in missing), (missing, unexpected)
     return model, ck
 
 
-def main():
-    args = parse()
+def main(argv=None):
+    args = parse(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     dev = torch.device(args.device)
@@ -161,91 +162,107 @@ def main():
             with open(args.log_json, 'a') as f:
                 f.write(json.dumps(kv) + '\n')
 
-    store = {'store_short': args.store_short} if args.store_short else {}
-    images, _ = load_images(args.data, args.shards, args.max_images, 'train', args.seed, log=log, **store)
-    val_imgs, _ = load_images(args.data, args.shards, args.val_images, 'holdout', args.seed, log=log, **store)
-    batcher = Batcher(images, args.crop, args.global_size, args.batch, args.seed)
-    val = Batcher(val_imgs, args.crop, args.global_size, args.batch, args.seed, augment=False)
-
-    step, history = 0, []
+    step, history, hours, ck = 0, [], {}, None
     if args.resume and os.path.exists(args.ckpt):
-        model, ck = load_model_from_ckpt(args.ckpt, args.eccv)
-        step, counts, history = ck['step'], ck['counts'], ck.get('history', [])
-        args.head = model.config['head']
-        args.global_size = model.config['global_size']
-        batcher.S = val.S = args.global_size
+        model, ck = load_model_from_ckpt(args.ckpt)
+        step, counts, history, hours = ck['step'], ck['counts'], ck.get('history', []), ck.get('hours', {})
+        args.head, args.global_size = model.config['head'], model.config['global_size']
+        for key in RECIPE:
+            if getattr(args, key) is None:
+                setattr(args, key, ck['args'].get(key))
         log(f'[train] resumed {args.ckpt} at step {step}')
+    for key, value in RECIPE.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.more_steps is not None:
+        args.steps = step + args.more_steps
     else:
         model = Colorizer(head=args.head, global_size=args.global_size)
-        model.load_eccv(args.eccv)
-        counts = bin_counts(batcher, bins) if args.head == 'class' else torch.ones(bins.shape[0])
-        ck = None
-    if args.head == 'reg' and args.reg_rebalance is not None:
-        if bool((counts == 1).all()):  # regression checkpoints carry no bin statistics
-            counts = bin_counts(batcher, bins)
-        weights = rebalance_weights(counts, bins, args.reg_rebalance)
-        log(f'[train] regression rebalanced, lam={args.reg_rebalance}, max weight {weights.max():.1f}')
-    else:
-        weights = rebalance_weights(counts, bins, args.lam)
+    images, names = load_images(args.data, args.shards, args.max_images, 'train', args.seed, store_short=args.store_short, log=log)
+    val_imgs, val_names = load_images(args.data, args.shards, args.val_images, 'holdout', args.seed,
+                                      store_short=args.store_short, log=log)
+    if args.cached_only:
+        have = cached_names(args.global_size)
+        keep = [i for i, n in enumerate(names) if n in have]
+        images, names = [images[i] for i in keep], [names[i] for i in keep]
+        log(f'[train] --cached-only: {len(images)} training images have cached global features')
+    feats = global_features(images, names, args.global_size, log=log)
+    val_feats = global_features(val_imgs, val_names, args.global_size, log=log)
+    batcher = Batcher(images, feats, args.crop, args.batch, args.seed + step, hint_prob=args.hint_prob)
+    val = Batcher(val_imgs, val_feats, args.crop, 32, args.seed, augment=False)
+    if ck is None:
+        counts = bin_counts(batcher, bins)
+    weights = rebalance_weights(counts, bins, args.lam)
+
     model.to(dev).train()
+    if dev.type == 'cpu':
+        model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     if ck is not None:
         osd = ck['opt']
-        osd['state'] = {k: {n: (v.float() if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items()}
+        osd['state'] = {k: {n: (v.float().to(dev) if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items()}
                         for k, s in osd['state'].items()}
+        for s in osd['state'].values():
+            s.setdefault('exp_avg', torch.zeros_like(s['exp_avg_sq']))
         opt.load_state_dict(osd)
-    log(f'[train] head={args.head} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
-        f'crop={args.crop} S={args.global_size} steps {step}->{args.steps} threads={args.threads}')
+    log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
+        f'crop={args.crop} S={args.global_size} from step {step} threads={args.threads} device={dev}')
 
+    kind = 'gpu' if dev.type == 'cuda' else 'cpu'
     t_ck = t_start = time.time()
-    t0, n0, run_loss = time.time(), 0, 0.0
-    frac = None
+    t0, n0, run_loss, first = time.time(), 0, 0.0, step
+    frac = 0.0
+
+    def checkpoint():
+        hours[kind] = hours.get(kind, 0.0) + (time.time() - checkpoint.t) / 3600
+        checkpoint.t = time.time()
+        save_ckpt(args.ckpt, model, opt, step, args, counts, history, hours)
+        log(f'[train] checkpoint step {step} -> {args.ckpt}')
+    checkpoint.t = t_start
+
+    def validation():
+        v = validate(model, val, args.head, bins, dev=dev)
+        history.append(dict(step=step, val=v))
+        log(f'[val] step {step} ' + format_val(v), kind='val', step=step, val=v)
+
     while step < args.steps:
         if args.minutes:
             frac = (time.time() - t_start) / (args.minutes * 60)
             if frac >= 1.0:
-                args.steps = step  # time is up: final validation + checkpoint below
+                break
         for g in opt.param_groups:
-            g['lr'] = lr_at(step, args, frac)
-        if step >= args.steps:
-            break
-        L, ab, Lg = (t.to(dev) for t in batcher.next())
-        out = model(L, Lg)
-        loss = loss_fn(out, ab, args.head, bins, weights, args.reg_rebalance is not None)
+            g['lr'] = lr_at(step - first if first else step, args, frac)
+        L, ab, gfeat, hints, _ = batcher.next()
+        L = L.to(dev)
+        if dev.type == 'cpu':
+            L = L.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
+            out = model(L, hints=hints.to(dev), global_in=gfeat.to(dev))
+        loss = loss_fn(out, ab.to(dev), args.head, bins.to(dev), weights, args.huber)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         n0 += L.shape[0]
         run_loss += loss.item()
-        if step % args.log_every == 0 or step == args.steps:
+        if step % args.log_every == 0:
             dt = time.time() - t0
-            k = args.log_every if step % args.log_every == 0 else step % args.log_every
-            log(f'[train] step {step} loss {run_loss / k:.4f} lr {opt.param_groups[0]["lr"]:.2e} '
+            log(f'[train] step {step} loss {run_loss / args.log_every:.4f} lr {opt.param_groups[0]["lr"]:.2e} '
                 f'{n0 / dt:.1f} img/s epoch {batcher.epoch}',
-                kind='train', step=step, loss=run_loss / k, img_s=n0 / dt, t=time.time())
+                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time())
             t0, n0, run_loss = time.time(), 0, 0.0
-        if step % args.val_every == 0 or step == args.steps:
-            v = validate(model, val, args.head, bins, [0.38, 0.6, 1.0] if args.head == 'class' else None)
-            history.append(dict(step=step, val=v))
-            log(f'[val] step {step} ' + ' | '.join(
-                f"{k}: psnr {r['psnr']:.2f} gray {r['gray_psnr']:.2f} cf {r['colorfulness']:.1f}/{r['truth_colorfulness']:.1f}"
-                for k, r in v.items()), kind='val', step=step, val=v)
+        if step % args.val_every == 0:
+            validation()
             t0, n0 = time.time(), 0
-        if time.time() - t_ck > args.ckpt_minutes * 60 or step == args.steps:
-            save_ckpt(args.ckpt, model, opt, step, args, counts, history)
+        if time.time() - t_ck > args.ckpt_minutes * 60:
+            checkpoint()
             t_ck = time.time()
-            log(f'[train] checkpoint step {step} -> {args.ckpt}')
-    if args.minutes and step == args.steps:
-        if not history or history[-1]['step'] != step:
-            v = validate(model, val, args.head, bins, [0.38, 0.6, 1.0] if args.head == 'class' else None)
-            history.append(dict(step=step, val=v))
-            log(f'[val] step {step} ' + ' | '.join(f"{k}: psnr {r['psnr']:.2f} gray {r['gray_psnr']:.2f} "
-                                                   f"cf {r['colorfulness']:.1f}/{r['truth_colorfulness']:.1f}"
-                                                   for k, r in v.items()), kind='val', step=step, val=v)
-        save_ckpt(args.ckpt, model, opt, step, args, counts, history)
-        log(f'[train] time budget spent; checkpoint step {step} -> {args.ckpt}')
+    if not history or history[-1]['step'] != step:
+        validation()
+    checkpoint()
+    log(f'[train] done at step {step}; hours trained {json.dumps({k: round(v, 3) for k, v in hours.items()})}')
+
 
 if __name__ == '__main__':
     main()

@@ -11,6 +11,7 @@ import type { Shot } from '../shots/index.js';
 import { type Chunk, chunkFileName, groupShotsIntoChunks, shotSelection } from './chunks.js';
 import { joinChunks } from './join.js';
 import { verifyChunk, verifyOutput } from './verify.js';
+import { isAlive, removeStaleTemporaries } from '../encode/temp-files.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 
 export type RenderSettings = Omit<ColorizeOptions, 'input' | 'output' | 'colorizer' | 'signal' | 'onProgress' | 'shots' | 'start' | 'duration' | 'audio'>;
@@ -44,6 +45,8 @@ export interface FilmProgress {
 export interface FilmResult {
   status: 'done' | 'skipped';
   frames: number;
+  /** Frames rendered by this run (chunks kept from an earlier run and skipped films do not count). */
+  rendered: number;
   shots: number | null;
   chunks: number | null;
   chunksReused: number | null;
@@ -67,13 +70,40 @@ interface Manifest {
  * manifest) are kept, and the chunks are joined with the source's audio at the end.
  */
 export async function renderFilm(job: FilmJob): Promise<FilmResult> {
+  try {
+    return await renderFilmResumably(job);
+  } catch (error) {
+    if (!job.signal?.aborted) await removeFoldersOfFailedFilm(job);
+    throw error;
+  }
+}
+
+/**
+ * A failed film leaves no folders behind: its work folder goes unless it holds finished chunks
+ * (kept so that running the batch again resumes), and so does an output folder left empty.
+ */
+async function removeFoldersOfFailedFilm(job: FilmJob): Promise<void> {
+  const names = await readdir(job.workDir).catch(() => [] as string[]);
+  if (!job.keepWork && !names.some((name) => name !== 'manifest.json' && !name.startsWith('.'))) await removeWorkDir(job.workDir);
+  let dir = dirname(job.output);
+  for (let depth = 0; depth < 64; depth++) {
+    try {
+      await rmdir(dir);
+    } catch {
+      break;
+    }
+    dir = dirname(dir);
+  }
+}
+
+async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   const { info, output } = job;
   const existing = await stat(output).catch(() => undefined);
   if (existing) {
     const check = await verifyOutput(output, info);
     if (check.ok) {
       if (!job.keepWork) await removeWorkDir(job.workDir);
-      return { status: 'skipped', frames: check.frames ?? info.frameCount, shots: null, chunks: null, chunksReused: null };
+      return { status: 'skipped', frames: check.frames ?? info.frameCount, rendered: 0, shots: null, chunks: null, chunksReused: null };
     }
     if (!job.settings.overwrite) throw new UserError(`output exists but is not a complete render of this input (${check.reason}): ${output} (use --overwrite to replace it)`);
   }
@@ -118,7 +148,7 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
     } finally {
       await removeWorkDir(job.workDir);
     }
-    return { status: 'done', frames: result.frames, shots: shots.length, chunks: 1, chunksReused: 0 };
+    return { status: 'done', frames: result.frames, rendered: result.frames, shots: shots.length, chunks: 1, chunksReused: 0 };
   }
 
   const ext = extname(output);
@@ -163,7 +193,7 @@ export async function renderFilm(job: FilmJob): Promise<FilmResult> {
   report({ phase: 'join', done: total, total, rendered });
   const frames = await joinChunks({ info, chunks: paths, workDir: job.workDir, output, signal: job.signal });
   if (!job.keepWork) await removeWorkDir(job.workDir);
-  return { status: 'done', frames, shots: shots.length, chunks: chunks.length, chunksReused: reused };
+  return { status: 'done', frames, rendered, shots: shots.length, chunks: chunks.length, chunksReused: reused };
 }
 
 async function buildManifest(info: VideoInfo, shots: Shot[], chunks: Chunk[], settings: RenderSettings, colorizer: Colorizer, output: string): Promise<Manifest> {
@@ -240,24 +270,4 @@ async function removeWorkDir(workDir: string): Promise<void> {
 
 export const WORK_FOLDER = '.colorize-work';
 
-/** Hidden `.<stem>.partial-<pid>-…` files left by a process that no longer runs (kill -9, power loss). */
-async function removeStaleTemporaries(folder: string, stem?: string): Promise<void> {
-  const names = await readdir(folder).catch(() => [] as string[]);
-  for (const name of names) {
-    const match = /^\.(.*)\.partial-(\d+)-[0-9a-f]+(\.[^.]*)?$/.exec(name);
-    if (!match || (stem !== undefined && match[1] !== stem)) continue;
-    const pid = Number(match[2]);
-    if (pid === process.pid || isAlive(pid)) continue;
-    await unlink(join(folder, name)).catch(() => undefined);
-  }
-}
-
-/** Whether a process of this id runs (one we may not signal counts as running). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };

@@ -173,6 +173,10 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
         });
       };
       progress({ phase: 'shots', done: 0, total: info.frameCount, rendered: 0 });
+      // On disk the file being rendered reads "interrupted" until it ends, so that a batch that
+      // dies (kill -9, power loss) leaves a report saying so rather than "pending".
+      Object.assign(file.entry, { status: 'interrupted', error: 'interrupted' });
+      await save();
       try {
         const result = await renderFilm({
           info,
@@ -191,7 +195,7 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
           frames: result.frames,
           shots: result.shots,
           seconds,
-          fps: result.status === 'done' ? result.frames / seconds : null,
+          fps: result.status === 'done' && result.rendered > 0 ? result.rendered / seconds : null,
           error: null,
           chunks: result.chunks,
           chunksReused: result.chunksReused,

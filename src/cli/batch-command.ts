@@ -3,6 +3,7 @@ import { UserError } from '../decode/errors.js';
 import { type BatchProgress, DEFAULT_CHUNK_SECONDS, DEFAULT_REPORT_NAME, runBatch } from '../batch/run-batch.js';
 import { addRenderOptions, type RenderFlags, renderOptionsFrom } from './colorize-command.js';
 import { formatDuration } from './progress.js';
+import { plural } from '../plural.js';
 
 interface BatchFlags extends RenderFlags {
   outDir: string;
@@ -63,7 +64,7 @@ export function addBatchCommand(program: Command, controller: AbortController): 
       if (entry.status === 'failed') process.stderr.write(`colorize-video: ${entry.input}: ${entry.error}\n`);
     }
     const where = reportPath ? ` (report: ${reportPath})` : '';
-    if (failed > 0) throw new UserError(`${failed} of ${report.files.length} files failed, ${done} done, ${skipped} already complete${where}`, 1);
+    if (failed > 0) throw new UserError(`${failed} of ${plural(report.files.length, 'file')} failed, ${done} done, ${skipped} already complete${where}`, 1);
     process.stderr.write(`colorize-video: ${done} done, ${skipped} already complete${where}\n`);
   });
 }

@@ -21,7 +21,7 @@ export function addRenderOptions(command: Command): Command {
     .option('--temporal <strength>', 'temporal smoothing strength, 0..1', numberIn(0, 1), DEFAULT_TEMPORAL_STRENGTH)
     .option('--no-temporal', 'turn temporal smoothing off')
     .option('--reference <image>', 'take the global colors from this image for every shot')
-    .option('--reference-map <json>', 'per-shot reference images: {"12": "a.jpg", ...}')
+    .option('--reference-map <file|json>', 'per-shot reference images: a JSON file, or inline JSON like \'{"12": "a.jpg"}\' (paths relative to the file, or to the current folder when inline)')
     .option('--reference-strength <s>', 'how far a reference moves its shot to the reference\'s palette, 0..1 (default 1)', numberIn(0, 1))
     .option('--settings <file>', 'per-shot settings (project file <film>.colorize.json, as the review page writes it); batch: default is the file beside each film')
     .option('--side-by-side', 'write gray and color next to each other for review')
@@ -73,18 +73,23 @@ export function addPreviewOptions(command: Command): Command {
     .option('--json', 'print one JSON summary on stdout');
 }
 
-async function readReferenceMap(path: string): Promise<Record<string, string>> {
+/** `--reference-map`: a JSON file (image paths relative to it) or inline JSON (paths relative to the current folder). */
+export async function readReferenceMap(value: string): Promise<Record<string, string>> {
+  const inline = value.trim().startsWith('{');
+  const where = inline ? 'inline reference map' : `reference map ${value}`;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    parsed = JSON.parse(inline ? value : await readFile(value, 'utf8'));
   } catch (error) {
-    throw new UserError(`reference map ${path} could not be read: ${(error as Error).message.split('\n')[0]}`, 2);
+    const reason = (error as Error).message.split('\n')[0];
+    throw new UserError(`${where} could not be ${inline || !(error instanceof SyntaxError) ? 'read' : 'parsed'}: ${reason}`, 2);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`reference map ${path} must be a JSON object`, 2);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UserError(`${where} must be a JSON object like {"12": "a.jpg"}`, 2);
+  const base = inline ? process.cwd() : dirname(resolve(value));
   const map: Record<string, string> = {};
   for (const [shot, image] of Object.entries(parsed)) {
-    if (typeof image !== 'string') throw new UserError(`reference map ${path}: shot ${shot} must map to an image path`, 2);
-    map[shot] = resolve(dirname(path), image);
+    if (typeof image !== 'string') throw new UserError(`${where}: shot ${shot} must map to an image path`, 2);
+    map[shot] = resolve(base, image);
   }
   return map;
 }

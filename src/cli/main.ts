@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../decode/errors.js';
 import { colorizeVideo } from '../pipeline/colorize-video.js';
 import { addPreviewOptions, addRenderOptions, type RenderFlags, renderOptionsFrom } from './colorize-command.js';
 import { ProgressBar } from './progress.js';
@@ -7,10 +6,28 @@ import { abortOnSignals } from './signals.js';
 import { addShotsCommand } from './shots-command.js';
 import { addBatchCommand } from './batch-command.js';
 import { addReviewCommand } from './review-command.js';
+import { EXIT_OK, describeFailure, reportFailure, wantsJson } from './errors.js';
+import { plural } from '../plural.js';
+import { packageVersion } from './version.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js';
+
+const HELP_AFTER = `
+Examples:
+  colorize-video old_film.mp4                         writes old_film.color.mp4 beside it
+  colorize-video reel.mkv -o out.mkv --codec ffv1     lossless output
+  colorize-video film.mp4 --start 1:30 --duration 10  a 10 s preview
+  colorize-video shots film.mp4                       list the shots (numbers for --shot)
+  colorize-video film.mp4 --shot 3,5-7 --json         only shots 3, 5, 6 and 7; JSON summary
+  colorize-video batch films/ --out-dir colored/      a whole folder, resumable
+
+Frame and time ranges (shot lists, JSON) include their start and exclude their end;
+shot selections like 5-7 include both ends.
+
+Exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Errors are one line on stderr; with --json also one JSON object {"error", "exitCode"} on stdout.
+Set COLORIZE_VIDEO_SKIP_MODEL_CHECK=1 to load model files whose size or SHA-256 differs from model.json.
+`;
 
 interface SingleFlags extends RenderFlags {
   output?: string;
@@ -24,9 +41,13 @@ export function buildProgram(controller: AbortController): Command {
   const program = new Command('colorize-video')
     .description('Turn black-and-white film into color film.')
     .argument('<input>', 'video file to colorize')
-    .showHelpAfterError('(run colorize-video --help for usage)')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpCommand('help [command]', 'show help for a command')
+    // Errors are written by main(), as one line (see errors.ts).
+    .configureOutput({ outputError: () => undefined })
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', HELP_AFTER);
   addPreviewOptions(addRenderOptions(program));
   program.action(async (input: string, flags: SingleFlags) => {
     const bar = new ProgressBar();
@@ -48,7 +69,7 @@ export function buildProgram(controller: AbortController): Command {
     else {
       void stageSeconds;
       void queueHighWater;
-      process.stderr.write(`${result.output}: ${result.frames} frames, ${result.shots} shots in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(1)} fps, ${result.device})\n`);
+      process.stderr.write(`${result.output}: ${plural(result.frames, 'frame')}, ${plural(result.shots, 'shot')} in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(1)} fps, ${result.device})\n`);
     }
   });
   addShotsCommand(program, controller);
@@ -61,21 +82,20 @@ export function buildProgram(controller: AbortController): Command {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const signals = abortOnSignals(controller);
-  const program = buildProgram(controller);
+  const json = wantsJson(argv.slice(2));
   try {
+    const program = buildProgram(controller);
     await program.parseAsync(argv);
     return EXIT_OK;
   } catch (error) {
     const signalCode = signals.exitCode();
     if (signalCode !== undefined) {
-      process.stderr.write('\ncolorize-video: interrupted\n');
+      reportFailure({ message: 'interrupted', exitCode: signalCode }, json);
       return signalCode;
     }
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    }
-    const message = error instanceof UserError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
-    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}colorize-video: error: ${message.split('\n')[0]}\n`);
-    return error instanceof UserError ? error.exitCode : EXIT_FAILED;
+    if (error instanceof CommanderError && error.exitCode === 0) return EXIT_OK;
+    const failure = describeFailure(error);
+    reportFailure(failure, json);
+    return failure.exitCode;
   }
 }

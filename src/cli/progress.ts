@@ -9,23 +9,34 @@ export class ProgressBar {
     this.enabled = Boolean(stream.isTTY);
   }
 
+  private lastPhase: Progress['phase'] | undefined;
+
   update(progress: Progress): void {
     if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.lastDraw < 100 && progress.done < progress.total) return;
+    const phaseChanged = progress.phase !== this.lastPhase;
+    if (!phaseChanged && now - this.lastDraw < 100 && progress.done < progress.total) return;
     this.lastDraw = now;
-    const width = 24;
-    const ratio = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
-    const filled = Math.round(ratio * width);
-    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    const what = progress.phase === 'shots' ? 'finding shots' : 'colorizing';
-    const rate = progress.phase === 'colorize' ? `  ${progress.fps.toFixed(1)} fps  ETA ${formatDuration(progress.etaSeconds)}` : '';
-    this.stream.write(`\r${this.label}${what} [${bar}] ${progress.done}/${progress.total} frames${rate}\x1b[K`);
+    this.lastPhase = progress.phase;
+    this.stream.write(`\r${this.label}${progressText(progress)}\x1b[K`);
   }
 
   done(): void {
     if (this.enabled) this.stream.write('\r\x1b[K');
   }
+}
+
+/** The status line for one progress report (without the carriage return). */
+export function progressText(progress: Progress): string {
+  if (progress.phase === 'probe') return 'reading the input...';
+  if (progress.phase === 'model') return 'loading the model...';
+  const width = 24;
+  const ratio = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
+  const filled = Math.round(ratio * width);
+  const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+  const what = progress.phase === 'shots' ? 'finding shots' : 'colorizing';
+  const rate = progress.phase === 'colorize' ? `  ${Number.isFinite(progress.fps) ? progress.fps.toFixed(1) : '--'} fps  ETA ${formatDuration(progress.etaSeconds)}` : '';
+  return `${what} [${bar}] ${progress.done}/${progress.total} frames${rate}`;
 }
 
 export function formatDuration(seconds: number): string {

@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
 import { type ModelConfig, loadModelConfig } from './model-config.js';
+import { verifyModelFiles } from './model-integrity.js';
 import { type Device, type DeviceRequest, openSessions } from './device.js';
 
 /**
@@ -32,6 +33,7 @@ export class Colorizer {
         throw new UserError(`model file missing: ${file}`);
       }
     }
+    await verifyModelFiles(config);
     const { device: chosen, sessions } = await openSessions(files, device);
     const colorizer = new Colorizer(config, chosen, sessions[0], sessions[1]);
     colorizer.checkIo();
@@ -53,30 +55,54 @@ export class Colorizer {
     return pooled;
   }
 
+  /** Whether the local network takes colour hints (model.json `local.inputs.hints`). */
+  get acceptsHints(): boolean {
+    return this.config.local.hintsInput !== undefined;
+  }
+
   /**
-   * a*b* for a batch of frames of one working size. `globals[i]` is the feature vector of frame i's shot.
+   * a*b* for a batch of frames of one working size. `globals[i]` is the feature vector of frame i's shot;
+   * `hints[i]`, if given, frame i's hint planes on the output grid (see rasterizeHints).
    * Returns planar a*b* per frame at (width/stride)x(height/stride).
    */
-  async colorize(lightness: Float32Array[], width: number, height: number, globals: Float32Array[]): Promise<Float32Array[]> {
-    const { lightnessInput, globalInput, output, outputStride } = this.config.local;
+  async colorize(
+    lightness: Float32Array[],
+    width: number,
+    height: number,
+    globals: Float32Array[],
+    hints?: (Float32Array | undefined)[],
+  ): Promise<Float32Array[]> {
+    const { lightnessInput, globalInput, hintsInput, output, outputStride } = this.config.local;
     const features = this.config.global.features;
     const n = lightness.length;
     const pixels = width * height;
+    const gw = width / outputStride;
+    const gh = height / outputStride;
     const lBatch = new Float32Array(n * pixels);
     const gBatch = new Float32Array(n * features);
     for (let i = 0; i < n; i++) {
       this.normalizeInto(lightness[i], lBatch, i * pixels);
       gBatch.set(globals[i], i * features);
     }
-    const result = await this.localSession.run({
+    const feeds: Record<string, ort.Tensor> = {
       [lightnessInput]: new ort.Tensor('float32', lBatch, [n, 1, height, width]),
       [globalInput]: new ort.Tensor('float32', gBatch, [n, features]),
-    });
+    };
+    const given = hints?.some((h) => h !== undefined) ?? false;
+    if (given && !hintsInput) throw new UserError(`model ${this.config.name} takes no colour hints`);
+    if (hintsInput) {
+      const hBatch = new Float32Array(n * 3 * gw * gh);
+      hints?.forEach((h, i) => {
+        if (!h) return;
+        if (h.length !== 3 * gw * gh) throw new RangeError(`hint planes have ${h.length} values, expected 3x${gw}x${gh}`);
+        hBatch.set(h, i * 3 * gw * gh);
+      });
+      feeds[hintsInput] = new ort.Tensor('float32', hBatch, [n, 3, gh, gw]);
+    }
+    const result = await this.localSession.run(feeds);
     this.localRuns++;
     const tensor = result[output];
     const data = tensorData(tensor, `local output "${output}"`);
-    const gw = width / outputStride;
-    const gh = height / outputStride;
     const perFrame = 2 * gw * gh;
     if (data.length !== n * perFrame) {
       throw new UserError(`model's colorizer gave output of shape [${tensor.dims.join(',')}], expected [${n},2,${gh},${gw}]`);
@@ -110,7 +136,7 @@ export class Colorizer {
     };
     expect(this.globalSession, 'global', this.globalSession.inputNames, [global.input]);
     expect(this.globalSession, 'global', this.globalSession.outputNames, [global.output]);
-    expect(this.localSession, 'local', this.localSession.inputNames, [local.lightnessInput, local.globalInput]);
+    expect(this.localSession, 'local', this.localSession.inputNames, [local.lightnessInput, local.globalInput, ...(local.hintsInput ? [local.hintsInput] : [])]);
     expect(this.localSession, 'local', this.localSession.outputNames, [local.output]);
   }
 }

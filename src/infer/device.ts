@@ -24,7 +24,7 @@ export async function openSessions(files: string[], request: DeviceRequest): Pro
   // Failures are reported in our own words; onnxruntime's native log would only repeat them.
   ort.env.logLevel = 'fatal';
   for (const device of candidates) {
-    const missing = missingRuntime(device) ?? (request === 'auto' ? missingGpuForAuto(device) : undefined);
+    const missing = missingRuntime(device) ?? missingGpu(device);
     if (missing) {
       failures.push(`${device}: ${missing}`);
       continue;
@@ -53,7 +53,7 @@ function missingRuntime(device: Device): string | undefined {
     const binding = createRequire(import.meta.url).resolve('onnxruntime-node');
     const libDir = join(dirname(binding), '..', 'bin', 'napi-v6', process.platform, process.arch);
     if (!existsSync(join(libDir, 'libonnxruntime_providers_cuda.so'))) {
-      return "onnxruntime-node's CUDA provider is not installed (it is downloaded at install time, which .npmrc skips)";
+      return "onnxruntime-node's CUDA provider is not installed (it is downloaded at install time, which package.json's allowScripts skips; see README)";
     }
   }
   if (device === 'webgpu') {
@@ -64,11 +64,11 @@ function missingRuntime(device: Device): string | undefined {
 }
 
 /**
- * `auto` only tries a GPU provider when the machine shows a GPU device node: with a Vulkan loader
- * but no GPU (a software rasteriser, or drivers for absent hardware) Dawn prints native adapter
- * warnings before failing. An explicit `--device webgpu` still tries.
+ * A GPU provider is only tried when the machine shows a GPU device node: with a Vulkan loader but
+ * no GPU (a software rasteriser, or drivers for absent hardware) Dawn prints several lines of
+ * native adapter warnings before failing, which would bury the one-line error.
  */
-function missingGpuForAuto(device: Device): string | undefined {
+function missingGpu(device: Device): string | undefined {
   if (process.platform !== 'linux' || device === 'cpu') return undefined;
   const nodes = (dir: string, pattern: RegExp) => {
     try {

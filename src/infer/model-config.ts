@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
+import { type GraphFacts, graphFacts } from './model-integrity.js';
 
 /** models/model.json: everything the pipeline needs to run a (re)trained model without code changes. */
 export interface ModelConfig {
@@ -14,12 +15,16 @@ export interface ModelConfig {
     file: string;
     lightnessInput: string;
     globalInput: string;
+    /** Optional colour-hint input [N, 3, H/outputStride, W/outputStride]: a*, b* (Lab units) and a 0/1 mask. */
+    hintsInput?: string;
     output: string;
     multipleOf: number;
     outputStride: number;
     workingShortSide: number;
   };
   abScale: number;
+  /** Each graph's recorded size and SHA-256 (models/model.json's global/local "bytes", "sha256"), checked on load. */
+  integrity: { global: GraphFacts; local: GraphFacts };
 }
 
 export async function loadModelConfig(modelPath: string): Promise<ModelConfig> {
@@ -65,12 +70,14 @@ export function parseModelConfig(raw: unknown, dir: string, source = 'model.json
       file: str(local.file, 'local.file'),
       lightnessInput: str(localInputs.L, 'local.inputs.L'),
       globalInput: str(localInputs.global, 'local.inputs.global'),
+      hintsInput: localInputs.hints === undefined ? undefined : str(localInputs.hints, 'local.inputs.hints'),
       output: str(local.output, 'local.output'),
       multipleOf: num(local.multipleOf ?? 8, 'local.multipleOf'),
       outputStride: num(local.outputStride, 'local.outputStride'),
       workingShortSide: num(local.workingShortSide, 'local.workingShortSide'),
     },
     abScale: num(ab.scale, 'output.ab.scale'),
+    integrity: { global: graphFacts(global, 'global', bad), local: graphFacts(local, 'local', bad) },
   };
   if (config.normalization.scale === 0) throw bad('input.L.scale must not be 0');
   for (const [name, value] of [

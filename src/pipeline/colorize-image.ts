@@ -1,5 +1,6 @@
 import type { Colorizer } from '../infer/colorizer.js';
 import { workingGeometry } from '../infer/geometry.js';
+import { type ColorHint, rasterizeHints } from '../infer/hints.js';
 import { resizeArea } from '../color/resample.js';
 import { ChromaComposer } from '../color/compose.js';
 import { clamp01, labToLinearRgb, linearToSrgb } from '../color/lab.js';
@@ -16,6 +17,8 @@ export interface ColorizeImageOptions {
    * output at the working size, as a shot's are estimated from its sampled frames).
    */
   reference?: { view: Float32Array; palette?: AbStats; strength?: number };
+  /** Colour hints (models with a hint input only; see Colorizer.acceptsHints). */
+  hints?: readonly ColorHint[];
 }
 
 /**
@@ -40,7 +43,8 @@ export async function colorizeImageLightness(
   const grid = resizeArea(workingL, working.width, working.height, working.gridWidth, working.gridHeight);
   const view = resizeArea(lightness, width, height, global.size, global.size);
   const features = await colorizer.globalFeatures([options.reference?.view ?? view]);
-  const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features]);
+  const hints = options.hints?.length ? [rasterizeHints(options.hints, working.gridWidth, working.gridHeight)] : undefined;
+  const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features], hints);
   const palette = options.reference?.palette;
   if (palette) applyAbTransform(ab, paletteTransfer(abStats([ab], [grid]), palette, options.reference?.strength ?? 1), 1, grid);
   const composer = new ChromaComposer({

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
 import { type Frame, frameGeometry } from '../decode/frame.js';
@@ -8,6 +8,8 @@ import { Colorizer } from '../infer/colorizer.js';
 import type { DeviceRequest } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { applyAbTransform, isIdentityTransform } from '../color/palette.js';
+import { rasterizeHints } from '../infer/hints.js';
+import type { FrameHint } from '../project/project-file.js';
 import { readProjectFile, type ShotSettingsMap } from '../project/project-file.js';
 import { type LoadedReference, type ShotPlan, filmShotNumbers, loadReferenceImages, planShots } from './shot-plan.js';
 import { lumaToLightnessLut } from '../color/luts.js';
@@ -16,6 +18,7 @@ import { TemporalWorker } from '../temporal/pool.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
+import { removeStaleTemporaries } from '../encode/temp-files.js';
 import type { VideoCodec } from '../encode/container.js';
 import { checkOutputPath, defaultOutputPath } from './output-path.js';
 import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
@@ -25,6 +28,8 @@ import { StageClock, type StageName } from './stage-clock.js';
 import { joinSideBySide, sideBySideGeometry } from './side-by-side.js';
 import { findShots } from './find-shots.js';
 import { defaultModelPath } from './model-path.js';
+import { RateEstimator } from './rate.js';
+import { plural } from '../plural.js';
 
 export interface ColorizeOptions {
   input: string;
@@ -75,7 +80,8 @@ export interface ColorizeOptions {
 }
 
 export interface Progress {
-  phase: 'shots' | 'colorize';
+  /** probe: reading the input; model: loading the model; shots: scanning for cuts; colorize: rendering. */
+  phase: 'probe' | 'model' | 'shots' | 'colorize';
   done: number;
   total: number;
   fps: number;
@@ -103,9 +109,12 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const started = performance.now();
   const clock = new StageClock();
   const codec = options.codec ?? 'h264';
+  options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const info = await probeVideo(options.input);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
   const output = await checkOutputPath(options.input, options.output ?? defaultOutputPath(options.input, codec), codec, options.overwrite ?? false);
+  await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
+  if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto'));
   try {
     const { shots, segments, filmShots } = await clock.time('shots', () => planRender(info, options));
@@ -124,7 +133,8 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
 }
 
 async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<{ shots: Shot[]; segments: FrameSegment[]; filmShots: Shot[] }> {
-  const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: 0, etaSeconds: 0 });
+  const report = (done: number, total: number) => options.onProgress?.({ phase: 'shots', done, total, fps: NaN, etaSeconds: NaN });
+  report(0, info.frameCount);
   if (options.shots !== undefined) {
     if (options.start !== undefined || options.duration !== undefined) throw new UserError('--shot cannot be combined with --start/--duration', 2);
     const whole = rangeFromTimes(info.frameCount, info.fps);
@@ -237,7 +247,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
   const colored = new BoundedQueue<ColoredFrame>(queueSize);
   const composing = new BoundedQueue<ComposingFrame>(composer.size * 2);
   let written = 0;
-  const renderStart = performance.now();
+  const rate = new RateEstimator();
 
   const decodeStage = async () => {
     let lastShot = -1;
@@ -266,12 +276,20 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
     decoded.end();
   };
 
+  // Colour hints reach the model on the frame they were given on (the temporal stage carries them on).
+  const hintsByFrame = new Map<number, FrameHint[]>();
+  if (colorizer.acceptsHints) {
+    for (const shotPlan of plan.plans.values()) for (const hint of shotPlan.hints) hintsByFrame.set(hint.frame, [...(hintsByFrame.get(hint.frame) ?? []), hint]);
+  }
+  const hintPlanes = (list: FrameHint[] | undefined) => (list ? rasterizeHints(list, working.gridWidth, working.gridHeight) : undefined);
+
   const inferStage = async () => {
     let batch: PreparedFrame[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
       const vectors = await Promise.all(batch.map((p) => globals.forShot(p.shot)));
-      const abs = await clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors));
+      const hints = hintsByFrame.size > 0 ? batch.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
+      const abs = await clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors, hints));
       for (let i = 0; i < batch.length; i++) await colored.push({ prepared: batch[i], ab: abs[i] });
       batch = [];
     };
@@ -308,10 +326,9 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
       const planes = options.sideBySide ? joinSideBySide(geometry, frame.y, cb, cr) : { y: frame.y, cb, cr };
       await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr));
       written++;
-      if (options.onProgress && (written % 5 === 0 || written === totalFrames)) {
-        const elapsed = (performance.now() - renderStart) / 1000;
-        const fps = written / Math.max(elapsed, 1e-6);
-        options.onProgress({ phase: 'colorize', done: written, total: totalFrames, fps, etaSeconds: (totalFrames - written) / Math.max(fps, 1e-6) });
+      if (options.onProgress && (written === 1 || written % 5 === 0 || written === totalFrames)) {
+        rate.add(performance.now() / 1000, written);
+        options.onProgress({ phase: 'colorize', done: written, total: totalFrames, fps: rate.fps(), etaSeconds: rate.etaSeconds(totalFrames) });
       }
     }
   };
@@ -356,7 +373,7 @@ async function render(plan: RenderPlan): Promise<ColorizeResult> {
       ...(info.variableFrameRate
         ? [`${info.path} has a variable frame rate: the output plays its ${written} frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`]
         : []),
-      ...([...plan.plans.values()].some((p) => p.hints.length > 0) ? ['color hints in the settings were not used: this model has no hint input'] : []),
+      ...(!colorizer.acceptsHints && [...plan.plans.values()].some((p) => p.hints.length > 0) ? ['color hints in the settings were not used: this model has no hint input'] : []),
     ],
   };
 }

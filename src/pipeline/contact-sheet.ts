@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { rename, unlink } from 'node:fs/promises';
+import { basename, dirname, extname } from 'node:path';
 import PQueue from 'p-queue';
 import sharp from 'sharp';
 import { ffmpegPath } from '../decode/binaries.js';
@@ -9,7 +10,8 @@ import { lumaToLightnessLut } from '../color/luts.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { Shot } from '../shots/index.js';
 import { colorizeImageLightness, labToSrgb8 } from './colorize-image.js';
-import { temporaryPathFor } from '../encode/temp-files.js';
+import { removeStaleTemporaries, temporaryPathFor } from '../encode/temp-files.js';
+import { plural } from '../plural.js';
 
 export interface ContactSheetOptions {
   /** Thumbnail width in pixels. */
@@ -65,6 +67,7 @@ export async function writeContactSheet(info: VideoInfo, shots: Shot[], outputPa
     });
     composites.push({ input: Buffer.from(label(tile.shot, tileWidth)), left, top: top + thumbHeight });
   });
+  await removeStaleTemporaries(dirname(outputPath), basename(outputPath, extname(outputPath)));
   const temporary = temporaryPathFor(outputPath);
   try {
     await sharp({ create: { width, height, channels: 3, background: '#202020' } }).composite(composites).toFile(temporary);
@@ -78,7 +81,7 @@ export async function writeContactSheet(info: VideoInfo, shots: Shot[], outputPa
 function label(shot: Shot, width: number): string {
   const seconds = shot.startTime;
   const stamp = `${Math.floor(seconds / 60)}:${(seconds % 60).toFixed(2).padStart(5, '0')}`;
-  const text = `#${shot.index}  ${stamp}  (${shot.endFrame - shot.startFrame} frames)`;
+  const text = `#${shot.index}  ${stamp}  (${plural(shot.endFrame - shot.startFrame, 'frame')})`;
   return `<svg width="${width}" height="${LABEL_HEIGHT}" xmlns="http://www.w3.org/2000/svg"><text x="2" y="16" font-family="sans-serif" font-size="13" fill="#e0e0e0">${text}</text></svg>`;
 }
 

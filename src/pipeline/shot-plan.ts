@@ -1,11 +1,12 @@
 import sharp from 'sharp';
 import { UserError } from '../decode/errors.js';
+import { plural } from '../plural.js';
 import { srgbToLab } from '../color/lab.js';
 import type { AbStats } from '../color/palette.js';
 import { abStats } from '../color/palette.js';
 import { referenceLightnessView } from '../infer/reference.js';
 import type { Shot } from '../shots/index.js';
-import type { ColorHint, ShotSettingsMap } from '../project/project-file.js';
+import type { FrameHint, ShotSettingsMap } from '../project/project-file.js';
 
 /** Default for how far a reference moves its shot's colors to the reference's palette. */
 export const DEFAULT_REFERENCE_STRENGTH = 1;
@@ -16,7 +17,7 @@ export interface ShotPlan {
   referenceStrength: number;
   intensity: number;
   temporalStrength: number;
-  hints: ColorHint[];
+  hints: FrameHint[];
 }
 
 export interface ShotPlanInput {
@@ -36,7 +37,7 @@ export function planShots(input: ShotPlanInput, shots: Shot[], filmShotCount: nu
   const checkKey = (key: string, what: string) => {
     const n = Number(key);
     if (!Number.isInteger(n) || n < 0 || n >= filmShotCount) {
-      throw new UserError(`${what} names shot ${key}, but the film has ${filmShotCount} shots (0-${filmShotCount - 1})`, 2);
+      throw new UserError(`${what} names shot ${key}, but the film has ${plural(filmShotCount, 'shot')} (${filmShotCount === 1 ? '0' : `0-${filmShotCount - 1}`})`, 2);
     }
   };
   for (const key of Object.keys(input.referenceMap ?? {})) checkKey(key, 'reference map');

@@ -2,6 +2,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import { srgbToLab } from '../color/lab.js';
+import type { ColorHint } from '../infer/hints.js';
 
 /**
  * The project file `<film stem>.colorize.json` beside a film: the per-shot choices made in the
@@ -18,16 +19,10 @@ export const PROJECT_SUFFIX = '.colorize.json';
 
 export const INTENSITY_RANGE = [0, 3] as const;
 
-/** A color hint: a point of one frame and the color it should have. Used only by models with hint inputs. */
-export interface ColorHint {
-  /** Film frame number. */
+/** A color hint of the project file: a point of one film frame and the color it should have. */
+export interface FrameHint extends ColorHint {
+  /** Film frame number the hint was given on (it applies to that frame). */
   frame: number;
-  /** Position, 0..1 of the frame's width and height. */
-  x: number;
-  y: number;
-  /** Target color in CIE Lab a*, b*. */
-  a: number;
-  b: number;
 }
 
 /** Settings of one shot; everything optional (absent = the film's settings). */
@@ -40,7 +35,7 @@ export interface ShotSettings {
   intensity?: number;
   /** Temporal smoothing strength of this shot, 0..1 (0 = off). */
   temporalStrength?: number;
-  hints?: ColorHint[];
+  hints?: FrameHint[];
 }
 
 export type ShotSettingsMap = Record<string, ShotSettings>;
@@ -137,7 +132,7 @@ export function parseShotSettings(raw: unknown, where: string, baseDir: string, 
   return settings;
 }
 
-function parseHint(raw: unknown, where: string, bad: (what: string) => Error): ColorHint {
+function parseHint(raw: unknown, where: string, bad: (what: string) => Error): FrameHint {
   const hint = record(raw, () => bad(`"${where}" must be an object`));
   onlyKeys(hint, ['frame', 'x', 'y', 'a', 'b', 'color'], `${where}.`, bad);
   if (!Number.isInteger(hint.frame) || (hint.frame as number) < 0) throw bad(`"${where}.frame" must be a frame number`);

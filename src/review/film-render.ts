@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Colorizer } from '../infer/colorizer.js';
-import { colorizeVideo } from '../pipeline/colorize-video.js';
+import { type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
 
 export interface RenderState {
   state: 'idle' | 'running' | 'done' | 'failed';
-  phase?: 'shots' | 'colorize';
+  phase?: Progress['phase'];
   done: number;
   total: number;
   fps: number;

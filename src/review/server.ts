@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import sharp from 'sharp';
@@ -90,7 +90,7 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
     project,
     projectPath,
     referencesDir,
-    hints: await modelHasHints(modelPath),
+    hints: colorizer.acceptsHints,
   };
   const app = buildApp(context, { token, maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });
   let address: string;
@@ -113,17 +113,6 @@ export async function startReviewServer(options: ReviewServerOptions): Promise<R
       await colorizer.release();
     },
   };
-}
-
-/** Whether the model takes color hints (model.json `local.inputs.hints`). */
-async function modelHasHints(modelPath: string): Promise<boolean> {
-  const file = modelPath.endsWith('.json') ? modelPath : join(modelPath, 'model.json');
-  try {
-    const config = JSON.parse(await readFile(file, 'utf8')) as { local?: { inputs?: Record<string, unknown> } };
-    return typeof config.local?.inputs?.hints === 'string';
-  } catch {
-    return false;
-  }
 }
 
 function buildApp(context: ReviewContext, security: { token?: string; maxUploadBytes: number }): FastifyInstance {

@@ -141,7 +141,7 @@ function renderCards(): void {
       card.setAttribute('aria-selected', 'false');
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.innerHTML = `<b>#${shot.index}</b><span>frames ${shot.startFrame}–${shot.endFrame - 1}</span><span>${timecode(shot.startTime)}</span><span class="changed"></span>`;
+      meta.innerHTML = `<b>#${shot.index}</b><span>frames [${shot.startFrame}, ${shot.endFrame})</span><span>${timecode(shot.startTime)}</span><span class="changed"></span>`;
       const thumbs = document.createElement('div');
       thumbs.className = 'thumbs';
       const gray = document.createElement('img');
@@ -206,7 +206,7 @@ async function select(shot: number, focus: boolean): Promise<void> {
 function showSettings(shot: number): void {
   const settings = state.project.shots[shot] ?? {};
   const s = state.shots[shot];
-  ui.settingsTitle.textContent = `Shot #${shot} settings (frames ${s.startFrame}–${s.endFrame - 1})`;
+  ui.settingsTitle.textContent = `Shot #${shot} settings (frames [${s.startFrame}, ${s.endFrame}))`;
   ui.reference.value = settings.reference ?? '';
   setSlider(ui.referenceStrength, settings.referenceStrength ?? 1);
   setSlider(ui.intensity, settings.intensity ?? 1);
@@ -294,7 +294,7 @@ function draw(): void {
     }
   }
   const shot = state.shots[Number(ui.video.dataset.shot)];
-  if (shot) ui.frameLabel.textContent = `frame ${shot.startFrame + currentFrameInShot()} / ${shot.startFrame}–${shot.endFrame - 1}`;
+  if (shot) ui.frameLabel.textContent = `frame ${shot.startFrame + currentFrameInShot()} of [${shot.startFrame}, ${shot.endFrame})`;
 }
 
 function currentFrameInShot(): number {
@@ -448,7 +448,7 @@ function showRender(render: RenderState): void {
   ui.renderStatus.classList.toggle('error', render.state === 'failed');
   if (render.state === 'running') {
     ui.renderStatus.textContent =
-      render.phase === 'shots' ? 'finding shots…' : `${render.done}/${render.total} frames, ${render.fps.toFixed(1)} fps, ${Math.ceil(render.etaSeconds)} s left`;
+      render.phase === 'shots' ? 'finding shots…' : render.phase !== 'colorize' ? 'starting…' : `${render.done}/${render.total} frames, ${render.fps.toFixed(1)} fps, ${Math.ceil(render.etaSeconds)} s left`;
   } else if (render.state === 'done') {
     ui.renderStatus.textContent = `rendered ${render.output ?? ''}`;
     ui.renderLink.href = url(render.download ?? '/media/output');
