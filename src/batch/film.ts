@@ -265,6 +265,8 @@ export async function buildManifest(
       temporalStrength: settings.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH,
       reference: settings.reference ?? null,
       referenceMap: settings.referenceMap ?? null,
+      referenceStrength: settings.referenceStrength ?? null,
+      shotSettings: settings.shotSettings ?? null,
       sideBySide: settings.sideBySide ?? false,
       samplesPerShot: settings.samplesPerShot ?? null,
     },

@@ -8,6 +8,7 @@ import { defaultModelPath } from '../pipeline/model-path.js';
 import { discoverInputs, mirroredOutputPath } from './discover.js';
 import { type FilmProgress, type RenderSettings, WORK_FOLDER, isAlive, renderFilm } from './film.js';
 import { type BatchEntry, BatchReport, type BatchReportFile, newEntry } from './report.js';
+import { shotSettingsForFilm } from '../project/project-file.js';
 
 export const DEFAULT_CHUNK_SECONDS = 30;
 export const DEFAULT_REPORT_NAME = 'colorize-batch-report.json';
@@ -183,7 +184,7 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
           info,
           output: file.output,
           workDir: join(outDir, WORK_FOLDER, relative(outDir, file.output)),
-          settings: options.settings,
+          settings: await shotSettingsForFilm(options.settings, info.path),
           colorizer: getColorizer,
           chunkSeconds,
           warmupSeconds: options.warmupSeconds,

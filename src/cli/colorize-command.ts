@@ -24,6 +24,8 @@ export function addRenderOptions(command: Command): Command {
     .option('--no-temporal', 'turn temporal smoothing off')
     .option('--reference <image>', 'take the global colors from this image for every shot')
     .option('--reference-map <file|json>', 'per-shot reference images: a JSON file, or inline JSON like \'{"12": "a.jpg"}\' (paths relative to the file, or to the current folder when inline)')
+    .option('--reference-strength <s>', 'how far a reference moves its shot to the reference\'s palette, 0..1 (default 1)', numberIn(0, 1))
+    .option('--settings <file>', 'per-shot settings (project file <film>.colorize.json, as the review page writes it); batch: default is the file beside each film')
     .option('--side-by-side', 'write gray and color next to each other for review')
     .option('--overwrite', 'replace an existing output');
 }
@@ -41,6 +43,8 @@ export interface RenderFlags {
   temporal: number | boolean;
   reference?: string;
   referenceMap?: string;
+  referenceStrength?: number;
+  settings?: string;
   sideBySide?: boolean;
   overwrite?: boolean;
 }
@@ -59,6 +63,8 @@ export async function renderOptionsFrom(flags: RenderFlags): Promise<Omit<Colori
     temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : flags.temporal,
     reference: flags.reference,
     referenceMap: flags.referenceMap ? await readReferenceMap(flags.referenceMap) : undefined,
+    referenceStrength: flags.referenceStrength,
+    settingsFile: flags.settings ? resolve(flags.settings) : undefined,
     sideBySide: flags.sideBySide,
     overwrite: flags.overwrite,
   };

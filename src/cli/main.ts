@@ -6,6 +6,7 @@ import { abortOnSignals } from './signals.js';
 import { addShotsCommand } from './shots-command.js';
 import { addBatchCommand } from './batch-command.js';
 import { addFarmCommand } from './farm-command.js';
+import { addReviewCommand } from './review-command.js';
 import { EXIT_OK, describeFailure, reportFailure, wantsJson } from './errors.js';
 import { plural } from '../plural.js';
 import { packageVersion } from './version.js';
@@ -78,6 +79,7 @@ export function buildProgram(controller: AbortController): Command {
   addShotsCommand(program, controller);
   addBatchCommand(program, controller);
   addFarmCommand(program, controller);
+  addReviewCommand(program, controller);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

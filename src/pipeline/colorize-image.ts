@@ -4,12 +4,19 @@ import { type ColorHint, rasterizeHints } from '../infer/hints.js';
 import { resizeArea } from '../color/resample.js';
 import { ChromaComposer } from '../color/compose.js';
 import { clamp01, labToLinearRgb, linearToSrgb } from '../color/lab.js';
+import { type AbStats, abStats, applyAbTransform, paletteTransfer } from '../color/palette.js';
 
 export { srgb8ToLightness } from '../color/srgb8.js';
 
 export interface ColorizeImageOptions {
   /** Working short side of the network input; default from model.json. */
   resolution?: number;
+  /**
+   * A reference image, as a film shot takes it: global features from its L* view and, with a
+   * palette, the picture's a*b* moved towards the palette's statistics (those of the network's
+   * output at the working size, as a shot's are estimated from its sampled frames).
+   */
+  reference?: { view: Float32Array; palette?: AbStats; strength?: number };
   /** Colour hints (models with a hint input only; see Colorizer.acceptsHints). */
   hints?: readonly ColorHint[];
 }
@@ -35,9 +42,11 @@ export async function colorizeImageLightness(
   const workingL = resizeArea(lightness, width, height, working.width, working.height);
   const grid = resizeArea(workingL, working.width, working.height, working.gridWidth, working.gridHeight);
   const view = resizeArea(lightness, width, height, global.size, global.size);
-  const features = await colorizer.globalFeatures([view]);
+  const features = await colorizer.globalFeatures([options.reference?.view ?? view]);
   const hints = options.hints?.length ? [rasterizeHints(options.hints, working.gridWidth, working.gridHeight)] : undefined;
   const [ab] = await colorizer.colorize([workingL], working.width, working.height, [features], hints);
+  const palette = options.reference?.palette;
+  if (palette) applyAbTransform(ab, paletteTransfer(abStats([ab], [grid]), palette, options.reference?.strength ?? 1), 1, grid);
   const composer = new ChromaComposer({
     chromaWidth: width,
     chromaHeight: height,

@@ -8,8 +8,12 @@ import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
 import type { DeviceRequest } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
-import { referenceLightnessView } from '../infer/reference.js';
 import { lumaToLightnessLut, lumaToLightnessLutAtDepth } from '../color/luts.js';
+import { applyAbTransform, isIdentityTransform } from '../color/palette.js';
+import { rasterizeHints } from '../infer/hints.js';
+import type { FrameHint } from '../project/project-file.js';
+import { readProjectFile, type ShotSettingsMap } from '../project/project-file.js';
+import { type LoadedReference, type ShotPlan, filmShotNumbers, loadReferenceImages, planShots } from './shot-plan.js';
 import { ComposePool } from '../color/compose-pool.js';
 import { TemporalWorker } from '../temporal/pool.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
@@ -60,6 +64,16 @@ export interface ColorizeOptions {
   reference?: string;
   /** Global features from an image per shot number. */
   referenceMap?: Record<string, string>;
+  /** How far a reference image moves its shot's colors to the reference's palette, 0..1 (default 1). */
+  referenceStrength?: number;
+  /**
+   * Per-shot settings (reference, intensity, temporal strength, hints) by shot number, as a project
+   * file holds them (src/project/project-file.ts); reference paths absolute. They win over the
+   * film-wide options for their shot.
+   */
+  shotSettings?: ShotSettingsMap;
+  /** A project file (`<film>.colorize.json`) whose shot settings apply; `shotSettings` entries win over its own. */
+  settingsFile?: string;
   sideBySide?: boolean;
   /** Carry the source's audio and subtitles (default true). Segment renders that are joined later turn it off. */
   audio?: boolean;
@@ -149,9 +163,17 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
   const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
   try {
-    const { shots, segments, writeFrom } = await clock.time('shots', () => planRender(info, options));
-    const references = await loadReferences(options, shots, colorizer.config.global.size);
-    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, references, options, clock, started })), startupSeconds };
+    const { shots, segments, writeFrom, filmShots } = await clock.time('shots', () => planRender(info, options));
+    const fromFile = options.settingsFile ? (await readProjectFile(options.settingsFile)).shots : {};
+    const plans = planShots(
+      { ...options, temporalStrength: options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH, shotSettings: { ...fromFile, ...options.shotSettings } },
+      // A piece is given all of the film's shots: only those it decodes need a plan (and their references loaded).
+      shots.filter((shot) => segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame)),
+      filmShots.length,
+      filmShotNumbers(filmShots),
+    );
+    const references = await loadReferenceImages(plans, colorizer.config.global.size);
+    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, plans, references, options, clock, started })), startupSeconds };
   } finally {
     if (!options.colorizer) await colorizer.release();
   }
@@ -160,6 +182,8 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
 interface RenderRange {
   shots: Shot[];
   segments: FrameSegment[];
+  /** The whole film's shots: per-shot settings and reference maps are keyed by their numbers. */
+  filmShots: Shot[];
   /** Decoded frames before this film frame only warm up the temporal stage. */
   writeFrom?: number;
 }
@@ -176,11 +200,26 @@ async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<Re
     const whole = rangeFromTimes(info.frameCount, info.fps);
     const shots = await findShots(info, whole, { signal: options.signal, onProgress: report });
     const selected = parseShotSelectionOrUsage(options.shots, shots.length);
-    return { shots, segments: segmentsForShots(shots, selected) };
+    return { shots, segments: segmentsForShots(shots, selected), filmShots: shots };
   }
   const range = rangeFromTimes(info.frameCount, info.fps, options.start, options.duration);
-  const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
-  return { shots, segments: [range] };
+  const whole = range.startFrame === 0 && range.endFrame === info.frameCount;
+  // Settings and reference maps are keyed by the film's shot numbers: a piece rendered with them
+  // takes the film's shots (cut to the piece) rather than scanning the piece on its own.
+  const keyed = Object.keys(options.referenceMap ?? {}).length > 0 || options.settingsFile !== undefined || Object.keys(options.shotSettings ?? {}).length > 0;
+  if (whole || !keyed) {
+    const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
+    return { shots, segments: [range], filmShots: shots };
+  }
+  const filmShots = await findShots(info, rangeFromTimes(info.frameCount, info.fps), { signal: options.signal, onProgress: report });
+  const shots = filmShots
+    .filter((s) => s.endFrame > range.startFrame && s.startFrame < range.endFrame)
+    .map((s) => {
+      const startFrame = Math.max(s.startFrame, range.startFrame);
+      const endFrame = Math.min(s.endFrame, range.endFrame);
+      return { ...s, startFrame, endFrame, startTime: startFrame / info.fps, endTime: Math.min(s.endTime, endFrame / info.fps) };
+    });
+  return { shots, segments: [range], filmShots };
 }
 
 function pieceRange(piece: Piece, frameCount: number): RenderRange {
@@ -191,7 +230,7 @@ function pieceRange(piece: Piece, frameCount: number): RenderRange {
     throw new UserError(`piece ${startFrame}-${endFrame} is not within the film's ${frameCount} frames and its shots`);
   }
   const warmup = Math.max(0, Math.min(Math.floor(piece.warmupFrames ?? 0), startFrame - first.startFrame));
-  return { shots, segments: [{ startFrame: startFrame - warmup, endFrame }], writeFrom: startFrame };
+  return { shots, segments: [{ startFrame: startFrame - warmup, endFrame }], writeFrom: startFrame, filmShots: shots };
 }
 
 function parseShotSelectionOrUsage(text: string, count: number): number[] {
@@ -202,23 +241,6 @@ function parseShotSelectionOrUsage(text: string, count: number): number[] {
   }
 }
 
-async function loadReferences(options: ColorizeOptions, shots: Shot[], size: number): Promise<Map<number, Float32Array>> {
-  const references = new Map<number, Float32Array>();
-  if (options.reference) {
-    const view = await referenceLightnessView(options.reference, size);
-    for (const shot of shots) references.set(shot.index, view);
-  }
-  for (const [key, path] of Object.entries(options.referenceMap ?? {})) {
-    const index = Number(key);
-    if (options.piece && shots.some((s) => s.index === index) === false && Number.isInteger(index) && index >= 0) continue; // a shot of the film outside this piece
-    if (!Number.isInteger(index) || index < 0 || (!options.piece && index >= shots.length)) {
-      throw new UserError(`reference map names shot ${key}, but the film has ${plural(shots.length, 'shot')} (${shots.length === 1 ? '0' : `0-${shots.length - 1}`})`, 2);
-    }
-    references.set(index, await referenceLightnessView(path, size));
-  }
-  return references;
-}
-
 interface RenderPlan {
   info: VideoInfo;
   output: string;
@@ -227,7 +249,8 @@ interface RenderPlan {
   shots: Shot[];
   segments: FrameSegment[];
   writeFrom: number;
-  references: Map<number, Float32Array>;
+  plans: Map<number, ShotPlan>;
+  references: Map<string, LoadedReference>;
   options: ColorizeOptions;
   clock: StageClock;
   started: number;
@@ -297,12 +320,19 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     shots,
     segments,
     lightnessLut: lut,
-    references: plan.references,
+    references: new Map([...plan.plans].filter(([, p]) => p.reference).map(([index, p]) => [index, plan.references.get(p.reference!)!.view])),
+    palettes: new Map(
+      [...plan.plans]
+        .filter(([, p]) => p.reference && p.referenceStrength > 0)
+        .map(([index, p]) => [index, { palette: plan.references.get(p.reference!)!.palette, strength: p.referenceStrength }]),
+    ),
+    workingSize: { width: working.width, height: working.height },
     samplesPerShot: options.samplesPerShot,
     signal: abort.signal,
   });
   const strength = options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH;
-  const temporal = strength > 0 ? await TemporalWorker.create(working.gridWidth, working.gridHeight, { strength }) : undefined;
+  const anySmoothing = [...plan.plans.values()].some((p) => p.temporalStrength > 0);
+  const temporal = anySmoothing ? await TemporalWorker.create(working.gridWidth, working.gridHeight, { strength }) : undefined;
   const writer = new FrameWriter({
     info,
     geometry: options.sideBySide ? sideBySideGeometry(geometry) : geometry,
@@ -350,12 +380,21 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     decoded.end();
   };
 
+  // Colour hints reach the model on the frame they were given on (the temporal stage carries them on).
+  const hintsByFrame = new Map<number, FrameHint[]>();
+  if (!colorizer.acceptsHints && [...plan.plans.values()].some((p) => p.hints.length > 0)) warn('color hints in the settings were not used: this model has no hint input');
+  if (colorizer.acceptsHints) {
+    for (const shotPlan of plan.plans.values()) for (const hint of shotPlan.hints) hintsByFrame.set(hint.frame, [...(hintsByFrame.get(hint.frame) ?? []), hint]);
+  }
+  const hintPlanes = (list: FrameHint[] | undefined) => (list ? rasterizeHints(list, working.gridWidth, working.gridHeight) : undefined);
+
   const inferStage = async () => {
     let batch: PreparedFrame[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
       const vectors = await Promise.all(batch.map((p) => globals.forShot(p.shot)));
-      const abs = await clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors));
+      const hints = hintsByFrame.size > 0 ? batch.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
+      const abs = await clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors, hints));
       for (let i = 0; i < batch.length; i++) await colored.push({ prepared: batch[i], ab: abs[i] });
       batch = [];
     };
@@ -370,13 +409,16 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   const smoothStage = async () => {
     for await (const { prepared, ab } of colored) {
       let smoothed = ab;
+      const shotPlan = plan.plans.get(prepared.shot)!;
       if (temporal) {
         smoothed = await clock.time('temporal', async () => {
-          if (prepared.startsShot) await temporal.reset();
+          if (prepared.startsShot) await temporal.reset(shotPlan.temporalStrength);
           return temporal.process(prepared.grid.slice(), ab);
         });
       }
       if (prepared.filmFrame < writeFrom) continue; // warm-up: only the temporal state was wanted
+      const transform = await globals.transformForShot(prepared.shot);
+      if (!isIdentityTransform(transform, shotPlan.intensity)) applyAbTransform(smoothed, transform, shotPlan.intensity, prepared.grid);
       const chroma = composer.compose(prepared.chroma, prepared.grid, smoothed);
       chroma.catch(() => undefined); // awaited in order by the write stage; failures surface there
       await composing.push({ frame: prepared.frame, chroma });

@@ -45,7 +45,7 @@ export async function findShots(info: VideoInfo, range: FrameSegment, options: F
   return shots;
 }
 
-function cacheDir(): string {
+export function cacheDir(): string {
   return process.env.COLORIZE_VIDEO_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'colorize-video');
 }
 

@@ -2,6 +2,8 @@ import { readGrayFrames } from '../shots/gray-frames.js';
 import type { Shot } from '../shots/index.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { FrameSegment } from './frame-range.js';
+import { resizeArea } from '../color/resample.js';
+import { type AbAffine, type AbStats, IDENTITY_AFFINE, abStats, paletteTransfer } from '../color/palette.js';
 
 export interface ShotGlobalsOptions {
   path: string;
@@ -12,6 +14,10 @@ export interface ShotGlobalsOptions {
   lightnessLut: Float32Array;
   /** Global L* views given instead of the shot's own frames (reference style), by shot index. */
   references: Map<number, Float32Array>;
+  /** Reference palettes the shot's colors move towards, with a strength 0..1, by shot index. */
+  palettes?: Map<number, { palette: AbStats; strength: number }>;
+  /** Network input size the shot's a*b* statistics are estimated at (the render's working size). */
+  workingSize?: { width: number; height: number };
   samplesPerShot?: number;
   signal?: AbortSignal;
 }
@@ -23,13 +29,19 @@ export interface ShotGlobalsOptions {
  */
 export class ShotGlobals {
   private readonly pending = new Map<number, Deferred<Float32Array>>();
+  private readonly transforms = new Map<number, Deferred<AbAffine>>();
   private readonly controller = new AbortController();
 
   constructor(
     private readonly colorizer: Colorizer,
     private readonly options: ShotGlobalsOptions,
   ) {
-    for (const shot of options.shots) this.pending.set(shot.index, deferred());
+    for (const shot of options.shots) {
+      this.pending.set(shot.index, deferred());
+      const transform = deferred<AbAffine>();
+      if (!options.palettes?.has(shot.index) || !touchedBy(options.segments, shot)) transform.resolve(IDENTITY_AFFINE);
+      this.transforms.set(shot.index, transform);
+    }
     options.signal?.addEventListener('abort', () => this.controller.abort(), { once: true });
   }
 
@@ -39,10 +51,21 @@ export class ShotGlobals {
     return entry.promise;
   }
 
+  /**
+   * The a*b* map of a shot with a reference palette: estimated once per shot from the local
+   * network's output on the shot's sampled views, so every frame of the shot gets the same map.
+   */
+  transformForShot(index: number): Promise<AbAffine> {
+    const entry = this.transforms.get(index);
+    if (!entry) throw new Error(`no shot ${index}`);
+    return entry.promise;
+  }
+
   /** Starts the sampling pass; failures reject the waiting shots. */
   start(): void {
     this.run().catch((error: unknown) => {
       for (const entry of this.pending.values()) entry.reject(error);
+      for (const entry of this.transforms.values()) entry.reject(error);
     });
   }
 
@@ -57,11 +80,13 @@ export class ShotGlobals {
     }
     const wanted = new Map<number, number>(); // film frame -> shot index
     for (const shot of shots) {
-      if (references.has(shot.index)) continue;
+      if (references.has(shot.index) && !this.options.palettes?.has(shot.index)) continue;
       if (coveredBy(segments, shot)) {
         for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) wanted.set(frame, shot.index);
       } else if (touchedBy(segments, shot)) {
-        this.pending.get(shot.index)!.resolve(await this.wholeShotFeatures(shot));
+        // A piece of a longer shot: the samples a render of the whole shot would take, so every piece gets the same vector and palette map.
+        const size = this.colorizer.config.global.size;
+        await this.finishShot(shot.index, await this.samplesAt(shot, size, size));
       }
     }
     if (wanted.size === 0) return;
@@ -91,41 +116,55 @@ export class ShotGlobals {
         remaining.set(shotIndex, left);
         if (left === 0) {
           views.delete(shotIndex);
-          this.pending.get(shotIndex)!.resolve(await this.colorizer.globalFeatures(list));
+          await this.finishShot(shotIndex, list);
         }
       }
     }
     // A shot whose samples fell outside what was decoded (the file ended early) still gets features.
-    for (const [shotIndex, list] of views) this.pending.get(shotIndex)!.resolve(await this.colorizer.globalFeatures(list));
+    for (const [shotIndex, list] of views) await this.finishShot(shotIndex, list);
     for (const [shotIndex, left] of remaining) {
-      if (left > 0 && !views.has(shotIndex)) this.pending.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+      if (left > 0 && !views.has(shotIndex)) {
+        this.pending.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+        this.transforms.get(shotIndex)!.reject(new Error(`no frames decoded for shot ${shotIndex}`));
+      }
     }
   }
 
-  /**
-   * Features of a shot only partly rendered (a piece of a long shot): the same samples as a render
-   * of the whole shot would take, each read by a frame-exact seek, so every piece of the shot gets
-   * the same vector as the unsplit shot.
-   */
-  private async wholeShotFeatures(shot: Shot): Promise<Float32Array> {
-    const size = this.colorizer.config.global.size;
-    const list: Float32Array[] = [];
+  /** All samples of a shot are in: its global features (unless a reference gave them) and its palette map. */
+  private async finishShot(shotIndex: number, samples: Float32Array[]): Promise<void> {
+    let features: Float32Array;
+    if (this.options.references.has(shotIndex)) features = await this.pending.get(shotIndex)!.promise;
+    else {
+      features = await this.colorizer.globalFeatures(samples);
+      this.pending.get(shotIndex)!.resolve(features);
+    }
+    const target = this.options.palettes?.get(shotIndex);
+    if (!target) return;
+    // The shot's own a*b* statistics, from its sampled frames at the working size: the small
+    // square views of the global network give a poor estimate (the local network sees another scale).
+    const { width, height } = this.options.workingSize ?? { width: this.colorizer.config.global.size, height: this.colorizer.config.global.size };
+    const frames = await this.samplesAt(this.options.shots.find((s) => s.index === shotIndex)!, width, height);
+    const predicted = await this.colorizer.colorize(frames, width, height, frames.map(() => features));
+    const stride = this.colorizer.config.local.outputStride;
+    const gridLightness = frames.map((l) => resizeArea(l, width, height, width / stride, height / stride));
+    this.transforms.get(shotIndex)!.resolve(paletteTransfer(abStats(predicted, gridLightness), target.palette, target.strength));
+  }
+
+  /** The shot's sample frames as L* at width × height, each read by a frame-exact seek (a long shot is not decoded whole). */
+  private async samplesAt(shot: Shot, width: number, height: number): Promise<Float32Array[]> {
+    const frames: Float32Array[] = [];
     for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) {
-      const frames = readGrayFrames(this.options.path, {
-        width: size,
-        height: size,
+      const gray = readGrayFrames(this.options.path, {
+        width,
+        height,
         start: frame > 0 ? (frame - 0.5) / this.options.fps : undefined,
         maxFrames: 1,
         signal: this.controller.signal,
       });
-      for await (const gray of frames) {
-        const view = new Float32Array(size * size);
-        for (let i = 0; i < view.length; i++) view[i] = this.options.lightnessLut[gray[i]];
-        list.push(view);
-      }
+      for await (const codes of gray) frames.push(Float32Array.from(codes, (code) => this.options.lightnessLut[code]));
     }
-    if (list.length === 0) throw new Error(`no frames decoded for shot ${shot.index}`);
-    return this.colorizer.globalFeatures(list);
+    if (frames.length === 0) throw new Error(`no frames decoded for shot ${shot.index}`);
+    return frames;
   }
 }
 

@@ -54,8 +54,9 @@ export class TemporalWorker {
     return response.ab;
   }
 
-  async reset(): Promise<void> {
-    await this.request({ kind: 'reset' }, []);
+  /** Shot cut; `strength` changes the smoothing strength from this shot on. */
+  async reset(strength?: number): Promise<void> {
+    await this.request({ kind: 'reset', strength }, []);
   }
 
   /** Waits for requests already sent, then stops the thread. */

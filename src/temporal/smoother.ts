@@ -50,7 +50,7 @@ interface PreviousFrame {
 export class TemporalSmoother {
   readonly width: number;
   readonly height: number;
-  private readonly strength: number;
+  private strength: number;
   private readonly maxHistoryWeight: number;
   private readonly lumaTolerance: number;
   private readonly motionTolerance: number;
@@ -74,9 +74,16 @@ export class TemporalSmoother {
     this.flowOptions = { ...DEFAULT_FLOW_OPTIONS, ...options.flow };
   }
 
-  /** Call at every shot cut: the next frame passes through and nothing earlier is carried over. */
-  reset(): void {
+  /**
+   * Call at every shot cut: the next frame passes through and nothing earlier is carried over.
+   * `strength` (0..1) changes the strength from this shot on (per-shot settings).
+   */
+  reset(strength?: number): void {
     this.previous = undefined;
+    if (strength !== undefined) {
+      if (!(strength >= 0 && strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${strength}`);
+      this.strength = strength;
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ function handle(request: WorkerRequest): { response: WorkerResponse; transfer: A
       smoother = new TemporalSmoother(request.width, request.height, request.options);
       return { response: { id: request.id, ok: true }, transfer: [] };
     case 'reset':
-      requireSmoother().reset();
+      requireSmoother().reset(request.strength);
       return { response: { id: request.id, ok: true }, transfer: [] };
     case 'process': {
       const ab = requireSmoother().process(request.luma, request.ab);

@@ -12,6 +12,8 @@ export interface TestModelOptions {
   globalSize?: number;
   workingShortSide?: number;
   outputStride?: number;
+  /** Give the local network a hint input (model.json local.inputs.hints) whose a*, b* planes are added to the output. */
+  hints?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function writeTestModel(dir: string, options: TestModelOptions): Pr
     inputs: [
       { name: 'L', shape: ['N', 1, 'H', 'W'] },
       { name: 'global_features', shape: ['N', features] },
+      ...(options.hints ? [{ name: 'hints', shape: ['N', 3, 'h', 'w'] }] : []),
     ],
     outputs: [{ name: 'ab', shape: ['N', 2, 'h', 'w'] }],
     initializers: [
@@ -47,12 +50,21 @@ export async function writeTestModel(dir: string, options: TestModelOptions): Pr
       { name: 'ab_bias', dims: [2], values: [options.a, options.b] },
       { name: 'gain_w', dims: [2, features, 1, 1], values: gainWeights },
       { name: 'axes', dims: [2], values: [2, 3], dtype: 'int64' },
+      { name: 'hint_starts', dims: [1], values: [0], dtype: 'int64' },
+      { name: 'hint_ends', dims: [1], values: [2], dtype: 'int64' },
+      { name: 'hint_axes', dims: [1], values: [1], dtype: 'int64' },
     ],
     nodes: [
       { op: 'Conv', inputs: ['L', 'zero_w', 'ab_bias'], outputs: ['ab_const'], attributes: { strides: [stride, stride], kernel_shape: [stride, stride] } },
       { op: 'Unsqueeze', inputs: ['global_features', 'axes'], outputs: ['g4'] },
       { op: 'Conv', inputs: ['g4', 'gain_w'], outputs: ['ab_global'], attributes: { kernel_shape: [1, 1] } },
-      { op: 'Add', inputs: ['ab_const', 'ab_global'], outputs: ['ab'] },
+      ...(options.hints
+        ? [
+            { op: 'Add', inputs: ['ab_const', 'ab_global'], outputs: ['ab_auto'] },
+            { op: 'Slice', inputs: ['hints', 'hint_starts', 'hint_ends', 'hint_axes'], outputs: ['hint_ab'] },
+            { op: 'Add', inputs: ['ab_auto', 'hint_ab'], outputs: ['ab'] },
+          ]
+        : [{ op: 'Add', inputs: ['ab_const', 'ab_global'], outputs: ['ab'] }]),
     ],
   });
   await writeFile(join(dir, 'global.onnx'), globalModel);
@@ -64,7 +76,7 @@ export async function writeTestModel(dir: string, options: TestModelOptions): Pr
     global: { file: 'global.onnx', input: 'L_global', output: 'global_features', size: options.globalSize ?? 32, features },
     local: {
       file: 'colorizer.onnx',
-      inputs: { L: 'L', global: 'global_features' },
+      inputs: { L: 'L', global: 'global_features', ...(options.hints ? { hints: 'hints' } : {}) },
       output: 'ab',
       multipleOf: 8,
       outputStride: stride,
