@@ -209,6 +209,36 @@ describe('colorize-video farm', () => {
     expect(unknown.stderr).toMatch(/no film no-such-film in the farm/);
   });
 
+  it('a worker that cannot see a film fails its chunks with one line naming the path, and keeps working', async () => {
+    const env = { ...FARM_ENV, COLORIZE_FARM_PREFIX: 'unseen-test' };
+    const films = path.join(dir, 'unseen-films');
+    const out = path.join(dir, 'unseen-out');
+    await mkdir(films, { recursive: true });
+    const gone = path.join(films, 'gone.mp4');
+    const kept = path.join(films, 'kept.mp4');
+    await copyFile(short, gone);
+    await copyFile(short, kept);
+    const submitted = await cli(['farm', 'submit', gone, kept, '--out-dir', out, '--model', model, '--preset', 'ultrafast', ...PLAN], env);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    // As when the shared filesystem is not mounted on the worker's machine: the path is not there.
+    await rm(gone);
+    const w = worker(env);
+    const exited = exitOf(w);
+    const status = await waitForStatus(env, (s) => s.films.length === 2 && s.films.every((f) => f.state === 'done' || f.state === 'failed'), exited, 120_000);
+    const byInput = (name: string) => status.films.find((f) => f.input.endsWith(name))!;
+    expect(byInput('kept.mp4')).toMatchObject({ state: 'done', chunks: { done: 1, total: 1 } });
+    const failed = byInput('gone.mp4');
+    expect(failed.state).toBe('failed');
+    expect(failed.failures.length).toBeGreaterThan(0);
+    for (const failure of failed.failures) {
+      expect(failure.error).toBe(`cannot see the input ${gone}`);
+      expect(failure.error.split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(path.join(out, 'gone.color.mkv'))).toBe(false);
+    w.kill('SIGTERM');
+    await exited;
+  }, 300_000);
+
   it('talks TLS (rediss://) to a server whose CA it is given, and refuses an unknown certificate in one line', async () => {
     const tls = await TestRedis.startTls();
     try {
