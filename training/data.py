@@ -65,8 +65,9 @@ def _decode(data, store_short):
 
 
 def load_images(root=DEFAULT_ROOT, shards=None, max_images=None, split='train', seed=0,
-                store_short=STORE_SHORT, holdout_percent=1, log=print):
-    """Decode images of the given split into a list of HxWx3 uint8 arrays."""
+                store_short=STORE_SHORT, holdout_percent=1, log=print, min_side=0):
+    """Decode images of the given split into a list of HxWx3 uint8 arrays. `min_side`: skip images
+    whose short side is below it (e.g. 100 leaves out the 64x64 Tiny-ImageNet crops)."""
     t0 = time.time()
     entries = []
     for shard in list_shards(root, shards):
@@ -88,7 +89,7 @@ def load_images(root=DEFAULT_ROOT, shards=None, max_images=None, split='train', 
         if shard != zname:
             zf, zname = zipfile.ZipFile(shard), shard
         arr = _decode(zf.read(n), store_short)
-        if arr.shape[0] < 16 or arr.shape[1] < 16:
+        if arr.shape[0] < max(16, min_side) or arr.shape[1] < max(16, min_side):
             continue
         if is_grayscale(arr):
             n_gray += 1

@@ -34,6 +34,9 @@ def parse(argv=None):
     p.add_argument('--minutes', type=float, default=None,
                    help='wall-clock budget for this invocation; training stops (with a checkpoint) when it is spent')
     p.add_argument('--max-images', type=int, default=None)
+    p.add_argument('--min-side', type=int, default=0,
+                   help='train only on images with at least this short side (100 leaves out the 64 px Tiny-ImageNet crops)')
+    p.add_argument('--val-min-side', type=int, default=0, help='the same for the held-out slice')
     p.add_argument('--cached-only', action='store_true',
                    help='train only on images whose global features are already cached (see cache_globals.py)')
     p.add_argument('--shards', default=None, help='comma-separated shard names, e.g. train-00 (default: all)')
@@ -178,9 +181,10 @@ def main(argv=None):
         args.steps = step + args.more_steps
     else:
         model = Colorizer(head=args.head, global_size=args.global_size)
-    images, names = load_images(args.data, args.shards, args.max_images, 'train', args.seed, store_short=args.store_short, log=log)
+    images, names = load_images(args.data, args.shards, args.max_images, 'train', args.seed, store_short=args.store_short, log=log,
+                                min_side=args.min_side)
     val_imgs, val_names = load_images(args.data, args.shards, args.val_images, 'holdout', args.seed,
-                                      store_short=args.store_short, log=log)
+                                      store_short=args.store_short, log=log, min_side=args.val_min_side)
     if args.cached_only:
         have = cached_names(args.global_size)
         keep = [i for i, n in enumerate(names) if n in have]
