@@ -73,7 +73,7 @@ describe('farm job data', () => {
     file: 'chunk-0000.mov',
     chunk: { index: 0, firstShot: 0, lastShot: 0, startFrame: 0, endFrame: 10, warmupFrames: 0 },
     shots: [{ index: 0, startFrame: 0, endFrame: 10, startTime: 0, endTime: 0.4 }],
-    settings: { codec: 'h264', crf: 18, preset: 'medium', resolution: null, batchSize: 4, temporalStrength: 1, sideBySide: false, samplesPerShot: null },
+    settings: { codec: 'h264', crf: 18, preset: 'medium', resolution: null, batchSize: 4, temporalStrength: 1, sideBySide: false, samplesPerShot: null, reference: null, referenceStrength: null, shotSettings: null },
     modelId: 'b'.repeat(32),
   });
 
@@ -90,6 +90,16 @@ describe('farm job data', () => {
     expect(() => parseChunkJob({ ...valid(), file: '../chunk-0000.mov' })).toThrow(/file/);
     expect(() => parseChunkJob({ ...valid(), settings: { ...valid().settings, preset: 'fast;ls' } })).toThrow(/preset/);
     expect(() => parseChunkJob({ ...valid(), settings: { ...valid().settings, codec: 'rawvideo' } })).toThrow(/codec/);
+    // Per-shot settings: the project file's checks, and reference images inside the input root.
+    const shotSettings = (value: unknown) => ({ ...valid(), settings: { ...valid().settings, shotSettings: value } });
+    expect(parseChunkJob(shotSettings({ '3': { intensity: 0.5, reference: 'refs/sky.jpg' } })).settings.shotSettings).toEqual({ '3': { intensity: 0.5, reference: 'refs/sky.jpg' } });
+    for (const escape of ['../sky.jpg', '/etc/passwd', 'refs/../../sky.jpg']) {
+      expect(() => parseChunkJob(shotSettings({ '3': { reference: escape } }))).toThrow(/invalid farm job/);
+      expect(() => parseChunkJob({ ...valid(), settings: { ...valid().settings, reference: escape } })).toThrow(/invalid farm job/);
+    }
+    expect(() => parseChunkJob(shotSettings({ '3': { intensity: 9 } }))).toThrow(/intensity/);
+    expect(() => parseChunkJob(shotSettings({ '3': { exec: 'x' } }))).toThrow(/unknown setting/);
+    expect(() => parseChunkJob(shotSettings({ x: {} }))).toThrow(/not a shot number/);
   });
 
   it('reads Redis URLs with password, database and TLS', () => {
@@ -239,6 +249,46 @@ describe('colorize-video farm', () => {
     await exited;
   }, 300_000);
 
+  it('takes the project file beside each film: per-shot settings reach the workers (chunks without the shot included)', async () => {
+    const env = { ...FARM_ENV, COLORIZE_FARM_PREFIX: 'settings-test' };
+    const films = path.join(dir, 'settings-films');
+    const out = path.join(dir, 'settings-out');
+    await mkdir(films, { recursive: true });
+    const reel = path.join(films, 'reel.mp4');
+    await copyFile(film, reel);
+    // Shot 3 (frames 75-174, split in pieces) gray; shot 1 (frames 25-49) with a reference inside the films' folder.
+    await mkdir(path.join(films, 'refs'));
+    await run(ffmpegPath(), ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x1428dc:s=32x32', '-frames:v', '1', path.join(films, 'refs', 'blue.png')]);
+    await writeFile(path.join(films, 'reel.colorize.json'), JSON.stringify({ version: 1, shots: { '3': { intensity: 0 }, '1': { reference: 'refs/blue.png' } } }));
+    const submitted = await cli(['farm', 'submit', reel, '--out-dir', out, '--model', model, '--preset', 'ultrafast', ...PLAN, '--json'], env);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    expect(JSON.parse(submitted.stdout).chunks).toBeGreaterThan(3);
+    const w = worker(env);
+    const exited = exitOf(w);
+    const status = await waitForStatus(env, (s) => s.films.length === 1 && (s.films[0].state === 'done' || s.films[0].state === 'failed'), exited, 120_000);
+    expect(status.films[0].state, JSON.stringify(status.films[0].failures)).toBe('done');
+    w.kill('SIGTERM');
+    await exited;
+    const spread = await chromaSpreads(path.join(out, 'reel.color.mkv'));
+    expect(spread).toHaveLength(175);
+    for (const f of [0, 10, 60]) expect(spread[f], `frame ${f} colored`).toBeGreaterThan(3);
+    for (const f of [80, 120, 170]) expect(spread[f], `frame ${f} gray`).toBeLessThan(0.5);
+
+    // A settings file naming a shot the film does not have is refused at submit, in one line.
+    await writeFile(path.join(films, 'reel.colorize.json'), JSON.stringify({ version: 1, shots: { '9': { intensity: 0 } } }));
+    const elsewhere = path.join(dir, 'settings-out-2');
+    const wrong = await cli(['farm', 'submit', reel, '--out-dir', elsewhere, '--model', model, ...PLAN], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/settings file names shot 9, but the film has 4 shots \(0-3\)/);
+    // A reference outside the folder the film was found under cannot reach the workers.
+    const outside = path.join(dir, 'outside.png');
+    await copyFile(path.join(films, 'refs', 'blue.png'), outside);
+    await rm(path.join(films, 'reel.colorize.json'));
+    const far = await cli(['farm', 'submit', reel, '--out-dir', elsewhere, '--model', model, ...PLAN, '--reference', outside], env);
+    expect(far.code).toBe(1);
+    expect(far.stderr).toMatch(/reference image .*outside\.png is outside .*settings-films, the folder the film was found under/);
+  }, 300_000);
+
   it('talks TLS (rediss://) to a server whose CA it is given, and refuses an unknown certificate in one line', async () => {
     const tls = await TestRedis.startTls();
     try {
@@ -332,6 +382,25 @@ async function waitForStatus(env: Record<string, string>, done: (s: FarmStatus) 
     if (exit) throw new Error(`the worker ended (code ${exit.code}): ${exit.stderr}`);
     if (Date.now() > deadline) throw new Error(`timed out; last status ${last}`);
   }
+}
+
+/** Mean |Cb − 128| + |Cr − 128| of each frame of an 8-bit 4:2:0 video (0 for gray). */
+async function chromaSpreads(file: string): Promise<number[]> {
+  const info = await probeVideo(file);
+  const { stdout } = await promisify(execFile)(ffmpegPath(), ['-v', 'error', '-i', file, '-map', '0:v:0', '-vsync', 'passthrough', '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const luma = info.width * info.height;
+  const frameBytes = (luma * 3) / 2;
+  const spreads: number[] = [];
+  for (let offset = 0; offset + frameBytes <= stdout.length; offset += frameBytes) {
+    const chroma = stdout.subarray(offset + luma, offset + frameBytes);
+    let sum = 0;
+    for (const v of chroma) sum += Math.abs(v - 128);
+    spreads.push(sum / chroma.length);
+  }
+  return spreads;
 }
 
 /** Per-frame MD5 of the decoded video (ffmpeg -f framemd5). */

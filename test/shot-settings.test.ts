@@ -153,6 +153,22 @@ describe('settings file in the CLI and batch', () => {
     const project = await readProjectFile(projectPathFor(film));
     expect(project.shots).toEqual({ '1': { intensity: 0 } });
   });
+
+  it('batch rendering a film in chunks (one per shot) keys the settings by the film\'s shot numbers, and refuses a shot it does not have', async () => {
+    await writeProjectFile(projectPathFor(film), { version: 1, film: 'reel.mkv', shots: { '1': { intensity: 0 } } });
+    const out = join(dir, 'out-chunks');
+    const result = await runCli(['batch', film, '--out-dir', out, '--model', model, '--codec', 'ffv1', '--chunk-seconds', '0.3']);
+    expect(result.code, result.stderr).toBe(0);
+    const frames = await rawFrames(join(out, 'reel.color.mkv'));
+    expect(frames.length / FRAME_BYTES).toBe(30);
+    expect(chromaSpread(frames, 5)).toBeGreaterThan(3);
+    expect(chromaSpread(frames, 20)).toBeLessThan(0.5);
+    await writeProjectFile(projectPathFor(film), { version: 1, film: 'reel.mkv', shots: { '4': { intensity: 0 } } });
+    const wrong = await runCli(['batch', film, '--out-dir', join(dir, 'out-wrong'), '--model', model, '--codec', 'ffv1', '--chunk-seconds', '0.3']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/settings file names shot 4, but the film has 2 shots \(0-1\)/);
+    await rm(projectPathFor(film));
+  });
 });
 
 describe('color hints', () => {

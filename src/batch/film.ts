@@ -8,6 +8,7 @@ import type { ModelConfig } from '../infer/model-config.js';
 import type { DamagedRange } from '../decode/decode-monitor.js';
 import { type ColorizeOptions, type ColorizeResult, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
 import { findShots } from '../pipeline/find-shots.js';
+import { checkShotKeys } from '../pipeline/shot-plan.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
 import type { Shot } from '../shots/index.js';
 import { type Chunk, chunkFileName, planChunks, shotsOfChunk } from './chunks.js';
@@ -122,6 +123,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
     signal: job.signal,
     onProgress: (done, all) => report({ phase: 'shots', done, total: all, rendered: 0 }),
   });
+  checkShotKeys(job.settings, shots.length);
   const chunks = planChunks(shots, info.fps, { chunkSeconds: job.chunkSeconds, warmupSeconds: job.warmupSeconds });
   const colorizer = await job.colorizer();
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UserError } from '../decode/errors.js';
 import { VIDEO_CODECS, type VideoCodec } from '../encode/container.js';
@@ -30,6 +31,9 @@ interface SubmitFlags {
   chunkSeconds: number;
   warmupSeconds: number;
   json?: boolean;
+  settings?: string;
+  reference?: string;
+  referenceStrength?: number;
 }
 
 /** `colorize-video farm submit|worker|status|retry|cancel`: a render farm over BullMQ on Redis (src/farm/). */
@@ -52,6 +56,9 @@ export function addFarmCommand(program: Command, controller: AbortController): v
     .option('--temporal <strength>', 'temporal smoothing strength, 0..1', numberIn(0, 1), DEFAULT_TEMPORAL_STRENGTH)
     .option('--no-temporal', 'turn temporal smoothing off')
     .option('--side-by-side', 'gray and color next to each other')
+    .option('--settings <file>', 'per-shot settings for every film (default: the project file <film>.colorize.json beside each film); reference images must lie inside the film\'s folder')
+    .option('--reference <image>', 'take the global colors from this image for every shot (inside the films\' folder)')
+    .option('--reference-strength <s>', 'how far a reference moves its shot to the reference\'s palette, 0..1 (default 1)', numberIn(0, 1))
     .option('--overwrite', 'replace outputs that exist but are not a complete render of their input')
     .option('--chunk-seconds <s>', 'chunk length: whole shots grouped to at least this, longer shots split', numberIn(0.001, 1e6), DEFAULT_CHUNK_SECONDS)
     .option('--warmup-seconds <s>', 'warm-up before a piece that starts inside a shot', numberIn(0, 600), DEFAULT_WARMUP_SECONDS)
@@ -66,6 +73,7 @@ export function addFarmCommand(program: Command, controller: AbortController): v
           chunkSeconds: flags.chunkSeconds,
           warmupSeconds: flags.warmupSeconds,
           overwrite: flags.overwrite,
+          choices: { settingsFile: flags.settings ? resolve(flags.settings) : undefined, reference: flags.reference ? resolve(flags.reference) : undefined },
           settings: {
             codec: flags.codec,
             crf: flags.crf,
@@ -75,6 +83,9 @@ export function addFarmCommand(program: Command, controller: AbortController): v
             temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : flags.temporal,
             sideBySide: Boolean(flags.sideBySide),
             samplesPerShot: null,
+            reference: null,
+            referenceStrength: flags.referenceStrength ?? null,
+            shotSettings: null,
           },
         });
         for (const r of results) {

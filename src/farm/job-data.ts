@@ -3,6 +3,7 @@ import { UserError } from '../decode/errors.js';
 import { VIDEO_CODECS, type VideoCodec } from '../encode/container.js';
 import type { Chunk } from '../batch/chunks.js';
 import type { Shot } from '../shots/index.js';
+import { type ShotSettingsMap, parseShotSettings } from '../project/project-file.js';
 
 export const JOB_DATA_VERSION = 1;
 
@@ -16,6 +17,11 @@ export interface FarmSettings {
   temporalStrength: number;
   sideBySide: boolean;
   samplesPerShot: number | null;
+  /** Reference image for every shot, relative to the film's input root (workers read nothing outside it). */
+  reference: string | null;
+  referenceStrength: number | null;
+  /** Per-shot settings (the film's project file), reference paths relative to the input root. */
+  shotSettings: ShotSettingsMap | null;
 }
 
 /** Where a film lives: every path is a root plus a relative path that must stay inside it. */
@@ -133,7 +139,9 @@ function parsePaths(value: unknown): FilmPaths {
 }
 
 export function parseSettings(value: unknown): FarmSettings {
-  const s = record(value, 'settings', ['codec', 'crf', 'preset', 'resolution', 'batchSize', 'temporalStrength', 'sideBySide', 'samplesPerShot']);
+  const s = record(value, 'settings', [
+    'codec', 'crf', 'preset', 'resolution', 'batchSize', 'temporalStrength', 'sideBySide', 'samplesPerShot', 'reference', 'referenceStrength', 'shotSettings',
+  ]);
   const codec = str(s.codec, 'settings.codec');
   if (!(VIDEO_CODECS as readonly string[]).includes(codec)) bad('settings.codec');
   const crf = int(s.crf, 'settings.crf');
@@ -147,6 +155,9 @@ export function parseSettings(value: unknown): FarmSettings {
   if (typeof s.sideBySide !== 'boolean') bad('settings.sideBySide');
   const samplesPerShot = s.samplesPerShot === null ? null : int(s.samplesPerShot, 'settings.samplesPerShot');
   if (samplesPerShot !== null && (samplesPerShot < 1 || samplesPerShot > 64)) bad('settings.samplesPerShot');
+  const reference = s.reference === null ? null : relativeReference(s.reference, 'settings.reference');
+  const referenceStrength = s.referenceStrength === null ? null : num(s.referenceStrength, 'settings.referenceStrength');
+  if (referenceStrength !== null && (referenceStrength < 0 || referenceStrength > 1)) bad('settings.referenceStrength');
   return {
     codec: codec as VideoCodec,
     crf,
@@ -156,7 +167,35 @@ export function parseSettings(value: unknown): FarmSettings {
     temporalStrength,
     sideBySide: s.sideBySide as boolean,
     samplesPerShot,
+    reference,
+    referenceStrength,
+    shotSettings: s.shotSettings === null ? null : parseFarmShotSettings(s.shotSettings),
   };
+}
+
+/** Per-shot settings as the project file holds them (same checks), with reference paths kept relative to the input root. */
+function parseFarmShotSettings(value: unknown): ShotSettingsMap {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('settings.shotSettings must be an object');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 100_000) bad('settings.shotSettings');
+  const shots: ShotSettingsMap = {};
+  for (const [key, raw] of entries) {
+    if (!/^(0|[1-9]\d{0,8})$/.test(key)) bad(`settings.shotSettings: shot "${key}" is not a shot number`);
+    const where = `settings.shotSettings.${key}`;
+    const parsed = parseShotSettings(raw, where, REFERENCE_ROOT, (what) => new UserError(`invalid farm job: ${what}`));
+    if (parsed.reference !== undefined) parsed.reference = relativeReference((raw as { reference: unknown }).reference, `${where}.reference`);
+    shots[key] = parsed;
+  }
+  return shots;
+}
+
+/** Stand-in root for the lexical check of a reference path (the real root is the film's input root). */
+const REFERENCE_ROOT = '/input-root';
+
+function relativeReference(value: unknown, what: string): string {
+  const path = str(value, what);
+  inside(REFERENCE_ROOT, path, what);
+  return path;
 }
 
 /** The absolute path of `rel` under `root`, or an error when it would leave the root. */

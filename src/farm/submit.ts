@@ -1,3 +1,4 @@
+import { checkShotKeys } from '../pipeline/shot-plan.js';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
@@ -17,7 +18,7 @@ import { DEFAULT_CHUNK_SECONDS } from '../batch/run-batch.js';
 import { type ChunkJobData, type FarmSettings, type FilmPaths, JOB_DATA_VERSION, type JoinJobData, parseSettings } from './job-data.js';
 import { modelId } from './model-id.js';
 import { CHUNK_QUEUE, type FarmStore, type FilmPlan, type FilmRecord, JOIN_QUEUE, chunkJobId, farmPrefix, joinJobId } from './registry.js';
-import { farmSettingsToRender } from './settings.js';
+import { type FilmChoices, farmSettingsForFilm, farmSettingsToRender } from './settings.js';
 
 export const FARM_WORK_FOLDER = '.colorize-farm';
 
@@ -31,6 +32,8 @@ export interface SubmitOptions {
   warmupSeconds?: number;
   /** Replace outputs that exist but are not a complete render of their input. */
   overwrite?: boolean;
+  /** Per-shot settings and references (see FilmChoices): they must lie inside each film's input root. */
+  choices?: FilmChoices;
 }
 
 export interface SubmittedFilm {
@@ -84,10 +87,13 @@ export async function submitFilms(store: FarmStore, options: SubmitOptions): Pro
           }
           if (!options.overwrite) throw new UserError(`output exists but is not a complete render of this input (${check.reason}): ${output} (use --overwrite to replace it)`);
         }
+        const inputRoot = item.input.slice(0, item.input.length - item.relative.length).replace(/[/\\]$/, '') || '/';
+        const filmSettings = await farmSettingsForFilm(settings, options.choices ?? {}, item.input, inputRoot);
         const shots = await findShots(info, rangeFromTimes(info.frameCount, info.fps));
+        checkShotKeys({ shotSettings: filmSettings.shotSettings ?? undefined }, shots.length);
         const chunks = planChunks(shots, info.fps, { chunkSeconds, warmupSeconds: options.warmupSeconds });
         const workDir = join(outDir, FARM_WORK_FOLDER, relative(outDir, output));
-        const manifest = await buildManifest(info, shots, chunks, farmSettingsToRender(settings), config, null, output);
+        const manifest = await buildManifest(info, shots, chunks, farmSettingsToRender(filmSettings, inputRoot), config, null, output);
         await prepareWorkDir(workDir, manifest); // stale partials of this host only: others may be rendering
         const id = createHash('sha256').update(JSON.stringify({ manifest, model })).digest('hex').slice(0, 24);
         result.id = id;
@@ -100,7 +106,7 @@ export async function submitFilms(store: FarmStore, options: SubmitOptions): Pro
         }
         const generation = previous ? previous.generation + 1 : 1;
         const paths: FilmPaths = {
-          inputRoot: item.input.slice(0, item.input.length - item.relative.length).replace(/[/\\]$/, '') || '/',
+          inputRoot,
           input: item.relative,
           outDir,
           output: relative(outDir, output),
@@ -115,7 +121,7 @@ export async function submitFilms(store: FarmStore, options: SubmitOptions): Pro
           file: chunkFileName(chunk, ext),
           chunk,
           shots: shotsOfChunk(shots, chunk),
-          settings,
+          settings: filmSettings,
           modelId: model,
         }));
         const join_: JoinJobData = {

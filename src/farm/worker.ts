@@ -103,7 +103,7 @@ export async function runFarmWorker(options: FarmWorkerOptions): Promise<void> {
           chunk: data.chunk,
           shots: data.shots,
           path,
-          settings: farmSettingsToRender(data.settings),
+          settings: farmSettingsToRender(data.settings, data.paths.inputRoot),
           colorizer: loaded,
           signal: controller.signal,
           onFrames: (done) => {

@@ -107,6 +107,7 @@ export interface ColorizeOptions {
  * that of a whole-film run (equal when the warm-up reaches back to the cut).
  */
 export interface Piece {
+  /** The film's shots the piece touches, numbered as in the whole film (settings and reference maps are checked against the whole film by the caller). */
   shots: Shot[];
   startFrame: number;
   endFrame: number;
@@ -169,7 +170,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
       { ...options, temporalStrength: options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH, shotSettings: { ...fromFile, ...options.shotSettings } },
       // A piece is given all of the film's shots: only those it decodes need a plan (and their references loaded).
       shots.filter((shot) => segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame)),
-      filmShots.length,
+      options.piece ? Number.POSITIVE_INFINITY : filmShots.length,
       filmShotNumbers(filmShots),
     );
     const references = await loadReferenceImages(plans, colorizer.config.global.size);

@@ -34,14 +34,7 @@ export interface ShotPlanInput {
  * maps one of them to its number in the whole film (the numbers settings and maps are keyed by).
  */
 export function planShots(input: ShotPlanInput, shots: Shot[], filmShotCount: number, filmShotNumber: (shot: Shot) => number): Map<number, ShotPlan> {
-  const checkKey = (key: string, what: string) => {
-    const n = Number(key);
-    if (!Number.isInteger(n) || n < 0 || n >= filmShotCount) {
-      throw new UserError(`${what} names shot ${key}, but the film has ${plural(filmShotCount, 'shot')} (${filmShotCount === 1 ? '0' : `0-${filmShotCount - 1}`})`, 2);
-    }
-  };
-  for (const key of Object.keys(input.referenceMap ?? {})) checkKey(key, 'reference map');
-  for (const key of Object.keys(input.shotSettings ?? {})) checkKey(key, 'settings file');
+  checkShotKeys(input, filmShotCount);
   const plans = new Map<number, ShotPlan>();
   for (const shot of shots) {
     const number = String(filmShotNumber(shot));
@@ -55,6 +48,18 @@ export function planShots(input: ShotPlanInput, shots: Shot[], filmShotCount: nu
     });
   }
   return plans;
+}
+
+/** Settings and reference maps name shots by their number in the film: each must be one of its `filmShotCount` shots. */
+export function checkShotKeys(input: Pick<ShotPlanInput, 'referenceMap' | 'shotSettings'>, filmShotCount: number): void {
+  const checkKey = (key: string, what: string) => {
+    const n = Number(key);
+    if (!Number.isInteger(n) || n < 0 || n >= filmShotCount) {
+      throw new UserError(`${what} names shot ${key}, but the film has ${plural(filmShotCount, 'shot')} (${filmShotCount === 1 ? '0' : `0-${filmShotCount - 1}`})`, 2);
+    }
+  };
+  for (const key of Object.keys(input.referenceMap ?? {})) checkKey(key, 'reference map');
+  for (const key of Object.keys(input.shotSettings ?? {})) checkKey(key, 'settings file');
 }
 
 /** Number in the whole film of a shot found in a piece of it (the film shot its first frame belongs to). */
