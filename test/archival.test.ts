@@ -342,6 +342,42 @@ describe('image sequences', () => {
     expect(codes).toEqual(['10000020', '10000100', '10000101']);
   });
 
+  it('batch takes a sequence folder as one film (found in a folder or given), at --fps, in lossless FFV1 at its depth, and resumes it', async () => {
+    const { mkdir, readFile, rename } = await import('node:fs/promises');
+    const archive = join(dir, 'archive');
+    await mkdir(archive, { recursive: true });
+    const folder = await sequence('archive/reel1', 'scan_%06d.tif', 'gray16le', 1001, 12);
+    await source('archive/clip.mp4', ['-c:v', 'libx264', '-preset', 'ultrafast']);
+    const master = await source('archive/master.mov', ['-c:v', 'prores_ks', '-profile:v', '3', '-pix_fmt', 'yuv422p10le']);
+    const out = join(dir, 'archive-out');
+    const run = () => runCli(['batch', archive, '--out-dir', out, '--model', model, '--fps', '16']);
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    const output = join(out, 'reel1.color.mkv');
+    expect(await videoFacts(output)).toMatchObject({ codecName: 'ffv1', frames: 12, frameRate: '16/1' });
+    expectSameLuma((await lumaSamples(join(folder, 'scan_%06d.tif'), image2(1001, 16))).samples, (await lumaSamples(output)).samples);
+    expect(await videoFacts(join(out, 'clip.color.mp4'))).toMatchObject({ codecName: 'h264' });
+    // A 10-bit master without --codec keeps its depth, as a single render does.
+    expect(await videoFacts(join(out, 'master.color.mov'))).toMatchObject({ codecName: 'ffv1', pixelFormat: 'yuv422p10le' });
+    expectSameLuma((await lumaSamples(master)).samples, (await lumaSamples(join(out, 'master.color.mov'))).samples);
+    const report = JSON.parse(await readFile(join(out, 'colorize-batch-report.json'), 'utf8')) as { files: Array<{ input: string; status: string }> };
+    expect(report.files.map((f) => [f.input, f.status])).toEqual([
+      [join(archive, 'clip.mp4'), 'done'],
+      [join(archive, 'master.mov'), 'done'],
+      [folder, 'done'],
+    ]);
+    // Run again: both complete, nothing rendered.
+    const second = await run();
+    expect(second.code, second.stderr).toBe(0);
+    const again = JSON.parse(await readFile(join(out, 'colorize-batch-report.json'), 'utf8')) as { files: Array<{ status: string }> };
+    expect(again.files.map((f) => f.status)).toEqual(['skipped', 'skipped', 'skipped']);
+    // The folder given by itself is one film too.
+    await rename(output, `${output}.first`);
+    const alone = await runCli(['batch', folder, '--out-dir', out, '--model', model, '--fps', '16']);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(await videoFacts(output)).toMatchObject({ frames: 12, frameRate: '16/1' });
+  });
+
   it('a gap, frames of different sizes and an unsupported pixel format are one-line errors', async () => {
     const { rm: remove, copyFile } = await import('node:fs/promises');
     const gappy = await sequence('gappy', 'f_%04d.png', 'gray16be', 1, 6);

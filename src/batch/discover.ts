@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { SEQUENCE_EXTENSIONS } from '../decode/sequence.js';
 
 /** Extensions scanned for in folders when no --pattern is given (case-insensitive). */
 export const VIDEO_EXTENSIONS: readonly string[] = [
@@ -27,8 +28,10 @@ export interface DiscoverOptions {
  * A file argument is taken as it is (whatever its name) and mirrored by its base name;
  * a folder is scanned recursively (hidden files and folders skipped, and without a pattern
  * also `*.color.*` files, outputs of earlier runs) and its files are
- * mirrored by their path relative to that folder. Paths that do not exist are returned
- * as inputs too, so they are reported as failed rather than silently dropped.
+ * mirrored by their path relative to that folder. A folder of numbered image frames (a scan:
+ * `reel1/scan_000001.dpx …`) is one film, given or found, and mirrored by its own name. Paths
+ * that do not exist are returned as inputs too, so they are reported as failed rather than
+ * silently dropped.
  */
 export async function discoverInputs(paths: string[], options: DiscoverOptions = {}): Promise<BatchInput[]> {
   const matcher = options.pattern ? globMatcher(options.pattern) : undefined;
@@ -43,15 +46,15 @@ export async function discoverInputs(paths: string[], options: DiscoverOptions =
   for (const path of paths) {
     const absolute = resolve(path);
     const info = await stat(absolute).catch(() => undefined);
-    if (!info?.isDirectory()) {
+    if (!info?.isDirectory() || (await holdsSequence(absolute))) {
       add({ input: absolute, relative: basename(absolute) });
       continue;
     }
-    const files = await scanFolder(absolute, excluded);
-    for (const file of files) {
+    const found = await scanFolder(absolute, excluded);
+    for (const { path: file, sequence } of found) {
       const rel = relative(absolute, file);
       const posixRel = rel.split(sep).join('/');
-      const matches = matcher ? matcher(posixRel) : VIDEO_EXTENSIONS.includes(extname(file).toLowerCase()) && !isOurOutput(file);
+      const matches = matcher ? matcher(posixRel) : sequence || (VIDEO_EXTENSIONS.includes(extname(file).toLowerCase()) && !isOurOutput(file));
       if (matches) add({ input: file, relative: rel });
     }
   }
@@ -63,22 +66,40 @@ function isOurOutput(file: string): boolean {
   return extname(basename(file, extname(file))) === '.color';
 }
 
-async function scanFolder(folder: string, excluded: string[]): Promise<string[]> {
+/** Files found under a folder, and folders that hold an image sequence (taken whole, not entered). */
+async function scanFolder(folder: string, excluded: string[]): Promise<Array<{ path: string; sequence: boolean }>> {
   if (excluded.some((e) => folder === e || folder.startsWith(e + sep))) return [];
   const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
+  const found: Array<{ path: string; sequence: boolean }> = [];
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const full = join(folder, entry.name);
-    if (entry.isDirectory()) files.push(...(await scanFolder(full, excluded)));
-    else if (entry.isFile()) files.push(full);
+    if (entry.isDirectory()) {
+      if (excluded.some((e) => full === e || full.startsWith(e + sep))) continue;
+      if (await holdsSequence(full)) found.push({ path: full, sequence: true });
+      else found.push(...(await scanFolder(full, excluded)));
+    } else if (entry.isFile()) found.push({ path: full, sequence: false });
     else if (entry.isSymbolicLink()) {
       const target = await stat(full).catch(() => undefined);
-      if (target?.isFile()) files.push(full);
+      if (target?.isFile()) found.push({ path: full, sequence: false });
     }
   }
-  return files;
+  return found;
+}
+
+/** Whether a folder holds numbered image frames (at least two of one extension): a scan, one film. */
+async function holdsSequence(folder: string): Promise<boolean> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const counts = new Map<string, number>();
+  for (const name of names) {
+    const m = /^.*?\d+(\.[A-Za-z0-9]+)$/.exec(name);
+    if (!m || name.startsWith('.') || !SEQUENCE_EXTENSIONS.includes(m[1].toLowerCase())) continue;
+    const n = (counts.get(m[1]) ?? 0) + 1;
+    if (n >= 2) return true;
+    counts.set(m[1], n);
+  }
+  return false;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { sequenceFramePath } from '../decode/sequence.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
@@ -244,7 +245,7 @@ export async function buildManifest(
   device: string | null,
   output: string,
 ): Promise<Manifest> {
-  const file = await stat(info.path);
+  const file = await sourceStamp(info);
   const modelFiles = await Promise.all(
     [config.global.file, config.local.file].map(async (name) => {
       const s = await stat(join(config.dir, name)).catch(() => undefined);
@@ -275,6 +276,20 @@ export async function buildManifest(
     output,
     chunks: chunks.map(({ index: _index, ...rest }) => rest),
   };
+}
+
+/** Size and modification time of the source: of its frame files together for an image sequence. */
+async function sourceStamp(info: VideoInfo): Promise<{ size: number; mtimeMs: number }> {
+  const sequence = info.sequence;
+  if (!sequence) return stat(info.path);
+  let size = 0;
+  let mtimeMs = 0;
+  for (let n = sequence.start; n < sequence.start + sequence.count; n++) {
+    const frame = await stat(sequenceFramePath(sequence.pattern, n));
+    size += frame.size;
+    mtimeMs = Math.max(mtimeMs, frame.mtimeMs);
+  }
+  return { size, mtimeMs };
 }
 
 /** Keeps the work folder if its manifest matches this render exactly; otherwise starts it afresh. */

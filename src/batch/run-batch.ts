@@ -1,3 +1,5 @@
+import type { VideoCodec } from '../encode/container.js';
+import { defaultCodecFor } from '../encode/encoder-args.js';
 import { access, constants, mkdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
@@ -62,9 +64,13 @@ export interface BatchSummary {
 
 interface PlannedFile {
   entry: BatchEntry;
+  /** The film as found: a video file or a folder holding an image sequence. */
+  input: string;
   relative: string;
   info?: VideoInfo;
   output?: string;
+  /** --codec, or the default for the film's depth (lossless ffv1 above 8 bits). */
+  codec?: VideoCodec;
 }
 
 /** Raised for problems that stop the whole batch (full disk, unloadable model). */
@@ -90,7 +96,6 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 }
 
 async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: number): Promise<BatchSummary> {
-  const codec = options.settings.codec ?? 'h264';
   const inputs = await discoverInputs(options.paths, { pattern: options.pattern, exclude: [outDir] });
   if (inputs.length === 0) {
     throw new UserError(`no video files found in ${options.paths.join(', ')}${options.pattern ? ` matching ${options.pattern}` : ''}`, 2);
@@ -99,15 +104,18 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
   const planned: PlannedFile[] = [];
   const outputs = new Map<string, string>();
   for (const item of inputs) {
-    const file: PlannedFile = { entry: newEntry(item.input, null), relative: item.relative };
+    const file: PlannedFile = { entry: newEntry(item.input, null), input: item.input, relative: item.relative };
     planned.push(file);
     try {
+      file.entry.output = mirroredOutputPath(outDir, item.relative, defaultExtension(item.input, options.settings.codec ?? 'h264'));
+      file.info = await probeVideo(item.input, { fps: options.settings.fps });
+      const codec = options.settings.codec ?? defaultCodecFor(file.info.samples.bits);
       const output = mirroredOutputPath(outDir, item.relative, defaultExtension(item.input, codec));
       file.entry.output = output;
       const other = outputs.get(output);
       if (other) throw new UserError(`its output ${output} would be the same as that of ${other}`);
       outputs.set(output, item.input);
-      file.info = await probeVideo(item.input);
+      file.codec = codec;
       file.output = output;
     } catch (error) {
       fail(file.entry, error);
@@ -184,7 +192,7 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
           info,
           output: file.output,
           workDir: join(outDir, WORK_FOLDER, relative(outDir, file.output)),
-          settings: await shotSettingsForFilm(options.settings, info.path),
+          settings: { ...(await shotSettingsForFilm(options.settings, file.input)), codec: file.codec },
           colorizer: getColorizer,
           chunkSeconds,
           warmupSeconds: options.warmupSeconds,

@@ -108,3 +108,8 @@ async function assertSameSize(folder: string, files: string[]): Promise<void> {
 export function isSequenceOutput(path: string): boolean {
   return isSequencePattern(path) && SEQUENCE_EXTENSIONS.includes(extname(path).toLowerCase());
 }
+
+/** The file of frame number `n` of a printf pattern (`scan_%06d.dpx`, 7 → `scan_000007.dpx`). */
+export function sequenceFramePath(pattern: string, n: number): string {
+  return pattern.replace(/%(0?)(\d*)d/, (_, zero: string, width: string) => String(n).padStart(zero ? Number(width) : 0, '0'));
+}
