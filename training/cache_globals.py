@@ -2,6 +2,7 @@
 images, ahead of training: `--first N` does the N images a `train.py --max-images N` run uses first.
 
   /usr/bin/python3 -u training/cache_globals.py --first 12000
+  /usr/bin/python3 -u training/cache_globals.py --min-side 100   # every image >= 100 px, for train.py --min-side 100
 """
 import argparse
 import os
@@ -21,10 +22,11 @@ def main():
     p.add_argument('--store-short', type=int, default=224)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--min-side', type=int, default=0, help='only images with at least this short side')
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     for split, limit in (('holdout', None), ('train', args.first), ('train', None)):
-        images, names = load_images(args.data, None, limit, split, args.seed, store_short=args.store_short)
+        images, names = load_images(args.data, None, limit, split, args.seed, store_short=args.store_short, min_side=args.min_side)
         global_features(images, names, args.global_size)
         del images
 
