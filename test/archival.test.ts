@@ -55,6 +55,11 @@ describe('high bit depth', () => {
     const facts = await videoFacts(output);
     expect(facts).toMatchObject({ codecName: 'ffv1', pixelFormat: 'yuv422p10le', frames: 24, timecode: '01:02:03:04', reel: 'R042' });
     expectSameLuma((await lumaSamples(input)).samples, (await lumaSamples(output)).samples);
+    // A preview starting half a second in carries the timecode of its own first frame.
+    const piece = join(dir, 'hq.piece.mov');
+    const preview = await colorize([input, '--start', '0.5', '--duration', '0.25', '-o', piece]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(await videoFacts(piece)).toMatchObject({ frames: 6, timecode: '01:02:03:16', reel: 'R042' });
   });
 
   it('12-bit ProRes 4444 in: FFV1 at 12 bits keeps the luma; ProRes out says in one line that depth is lost', async () => {

@@ -1,3 +1,4 @@
+import { framesToTimecode, timecodeToFrames } from '../decode/timecode.js';
 import type { VideoInfo } from '../decode/probe.js';
 import type { ChromaLayout } from '../decode/pixel-format.js';
 import type { Container, VideoCodec } from './container.js';
@@ -52,7 +53,7 @@ export function defaultCodecFor(sourceBits: number): VideoCodec {
 }
 
 /** Color description, aspect and rotation of the source, so players show the output as they showed the input. */
-export function videoMetadataArgs(info: VideoInfo, outputWidthFactor = 1): string[] {
+export function videoMetadataArgs(info: VideoInfo, outputWidthFactor = 1, firstFrame = 0): string[] {
   const args: string[] = [];
   const tags = info.colorTags;
   if (tags.primaries) args.push('-color_primaries', tags.primaries);
@@ -60,7 +61,8 @@ export function videoMetadataArgs(info: VideoInfo, outputWidthFactor = 1): strin
   if (tags.space) args.push('-colorspace', tags.space);
   args.push('-color_range', info.colorRange === 'full' ? 'pc' : 'tv');
   // Archival identity: the start timecode (MOV writes a tmcd track from it) and the reel name.
-  if (info.timecode) args.push('-metadata', `timecode=${info.timecode}`);
+  const timecode = info.timecode && firstFrame > 0 ? timecodeAt(info.timecode, info.fps, firstFrame) : info.timecode;
+  if (timecode) args.push('-metadata', `timecode=${timecode}`);
   if (info.reel) args.push('-metadata:s:v:0', `reel_name=${info.reel}`);
   const [num, den] = info.sampleAspectRatio.split(':').map(Number);
   if (num && den && outputWidthFactor === 1) args.push('-vf', `setsar=${num}/${den}`);
@@ -84,4 +86,11 @@ export function passthroughStreamArgs(info: VideoInfo, container: Container): st
     s++;
   }
   return args;
+}
+
+/** The source's timecode counted on to a later frame (a preview or chunk starts there); drop-frame and unreadable codes stay as they are. */
+export function timecodeAt(timecode: string, fps: number, frame: number): string {
+  const rate = Math.round(fps);
+  const start = timecode.includes(';') ? undefined : timecodeToFrames(timecode, rate);
+  return start === undefined ? timecode : framesToTimecode(start + frame, rate);
 }

@@ -71,7 +71,7 @@ export class FrameWriter {
     const container = containerFor(outputPath);
     this.temporaryPath = temporaryPathFor(outputPath);
     trackTemporary(this.temporaryPath);
-    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout, geometry.bits), ...videoMetadataArgs(info, geometry.width / info.width)];
+    const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout, geometry.bits), ...videoMetadataArgs(info, geometry.width / info.width, this.firstFrame())];
     const includeAudio = options.includeAudio !== false && (info.audioStreams.length > 0 || info.subtitleStreams.length > 0);
     if (includeAudio) {
       const segments = options.segments ?? [];
