@@ -53,8 +53,9 @@ describe('the shipped model (models/)', () => {
         const y = Math.floor(i / width);
         return 55 + 25 * Math.sin(y / 18) + 8 * Math.sin(x / 5) * Math.cos(y / 7);
       });
-      // A sky blue: a colour the model can give at this lightness (its response to each hue is in models/README.md).
-      const hint = { x: 0.25, y: 0.5, a: 10, b: -40 };
+      // An orange (brick, skin, wood): a colour the model gives readily at this lightness; its
+      // response to other hues, weaker for green and purple, is measured in models/README.md.
+      const hint = { x: 0.25, y: 0.5, a: 40, b: 40 };
       const plain = await colorizeImageLightness(colorizer, lightness, width, height);
       const hinted = await colorizeImageLightness(colorizer, lightness, width, height, { hints: [hint] });
       const n = width * height;
