@@ -31,7 +31,7 @@ import { sequenceStem } from './output-path.js';
 import { checkOutputPath, defaultOutputPath } from './output-path.js';
 import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
 import { FramePreparer, type PreparedFrame } from './frame-prep.js';
-import { ShotGlobals } from './shot-globals.js';
+import { ShotGlobals, touchedBy } from './shot-globals.js';
 import { StageClock, type StageName } from './stage-clock.js';
 import { joinSideBySide, sideBySideGeometry } from './side-by-side.js';
 import { findShots } from './find-shots.js';
@@ -169,7 +169,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
     const plans = planShots(
       { ...options, temporalStrength: options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH, shotSettings: { ...fromFile, ...options.shotSettings } },
       // A piece is given all of the film's shots: only those it decodes need a plan (and their references loaded).
-      shots.filter((shot) => segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame)),
+      shots.filter((shot) => touchedBy(segments, shot)),
       options.piece ? Number.POSITIVE_INFINITY : filmShots.length,
       filmShotNumbers(filmShots),
     );
@@ -513,7 +513,7 @@ function isWholeFilm(segments: FrameSegment[], info: VideoInfo): boolean {
 
 /** Shots with frames in the segments. */
 function segmentsShots(segments: FrameSegment[], shots: Shot[]): number[] {
-  return shots.filter((shot) => segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame)).map((s) => s.index);
+  return shots.filter((shot) => touchedBy(segments, shot)).map((s) => s.index);
 }
 
 /** The segments without the warm-up frames before `writeFrom`. */

@@ -177,7 +177,8 @@ export function sampleFrames(shot: Shot, count: number): number[] {
   return [...frames];
 }
 
-function touchedBy(segments: FrameSegment[], shot: Shot): boolean {
+/** Whether any of the segments decodes a frame of the shot. */
+export function touchedBy(segments: FrameSegment[], shot: Shot): boolean {
   return segments.some((s) => s.startFrame < shot.endFrame && shot.startFrame < s.endFrame);
 }
 
