@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffmpeg, runCli } from './helpers/media.js';
+import { ffmpeg, runCli, streamFacts } from './helpers/media.js';
 import { lumaSamples, videoFacts } from './helpers/planes.js';
 import { writeTestModel } from './helpers/test-models.js';
 
@@ -417,6 +417,69 @@ describe('frame times', () => {
       expect(facts.frames).toBe(rate);
       facts.times.forEach((t, i) => expect(Math.abs(t - i / rate), `frame ${i} at ${rate} fps`).toBeLessThanOrEqual(0.001));
     }
+  });
+});
+
+describe('variable frame rate', () => {
+  /** A 2 s gray clip with audio whose frames come at uneven times: 10 frames dropped after frame 9, a 1/48 s jump after frame 24. */
+  async function vfrSource(): Promise<string> {
+    const path = join(dir, 'vfr.mp4');
+    await ffmpeg([
+      '-f', 'lavfi', '-i', `testsrc2=size=${SIZE}:rate=24`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '2',
+      '-vf', "hue=s=0,select='not(between(n,10,19))',setpts='PTS+if(gte(N,25),1,0)/TB/48'", '-vsync', 'vfr',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p', '-c:a', 'aac', path,
+    ]);
+    return path;
+  }
+
+  it('a whole-film render keeps every frame time: MP4 and MOV exactly, Matroska to the millisecond; luma and audio kept; batch renders it whole', async () => {
+    const input = await vfrSource();
+    const source = await videoFacts(input);
+    expect(source.frames).toBe(38);
+    const gaps = source.times.slice(1).map((t, i) => t - source.times[i]);
+    expect(Math.max(...gaps) - Math.min(...gaps), 'the source is uneven').toBeGreaterThan(0.3);
+
+    for (const [name, extra] of [['vfr.out.mp4', []], ['vfr.out.mov', ['--codec', 'ffv1']]] as const) {
+      const output = join(dir, name);
+      const { code, stderr } = await colorize([input, '-o', output, ...extra]);
+      expect(code, stderr).toBe(0);
+      expect(stderr, 'no "evened out" warning').toBe('');
+      const facts = await videoFacts(output);
+      expect(facts.times, name).toEqual(source.times);
+      expect((await streamFacts(output)).map((s) => s.codecType)).toContain('audio');
+      if (name.endsWith('.mov')) expectSameLuma((await lumaSamples(input)).samples, (await lumaSamples(output)).samples);
+    }
+
+    // Matroska counts in milliseconds and shifts the whole film to start with its audio: the spacing is kept.
+    const mkv = join(dir, 'vfr.out.mkv');
+    expect((await colorize([input, '-o', mkv, '--codec', 'ffv1'])).code).toBe(0);
+    const times = (await videoFacts(mkv)).times;
+    expect(times.length).toBe(38);
+    times.forEach((t, i) => expect(Math.abs(t - times[0] - (source.times[i] - source.times[0])), `frame ${i}`).toBeLessThanOrEqual(0.0011));
+
+    // Batch renders a variable-rate film whole (its chunks would be found at the nominal rate).
+    const outDir = join(dir, 'vfr-batch');
+    const batch = await runCli(['batch', input, '--out-dir', outDir, '--model', model, '--chunk-seconds', '0.5']);
+    expect(batch.code, batch.stderr).toBe(0);
+    const { readdir } = await import('node:fs/promises');
+    const produced = (await readdir(outDir)).filter((f) => f.endsWith('.mp4'));
+    expect(produced).toHaveLength(1);
+    expect((await videoFacts(join(outDir, produced[0]))).times).toEqual(source.times);
+  });
+
+  it('where frame times cannot be kept (a preview, AVI, an image sequence) one line says they are evened out', async () => {
+    const input = join(dir, 'vfr.mp4');
+    const preview = await colorize([input, '--start', '0.2', '--duration', '0.5', '-o', join(dir, 'vfr.piece.mp4')]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stderr.trim().split('\n')).toEqual([expect.stringMatching(/warning: .*variable frame rate: a part of the film is rendered, so .* frame times evened out/)]);
+    const avi = await colorize([input, '--codec', 'ffv1', '-o', join(dir, 'vfr.avi')]);
+    expect(avi.code, avi.stderr).toBe(0);
+    expect(avi.stderr).toMatch(/AVI has no per-frame times/);
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'vfr-frames'), { recursive: true });
+    const sequence = await colorize([input, '-o', join(dir, 'vfr-frames', 'f_%04d.png')]);
+    expect(sequence.code, sequence.stderr).toBe(0);
+    expect(sequence.stderr).toMatch(/an image sequence has no frame times/);
   });
 });
 

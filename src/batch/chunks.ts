@@ -72,6 +72,14 @@ export function planChunks(shots: Shot[], fps: number, options: ChunkPlanOptions
   return chunks;
 }
 
+/**
+ * The chunk length for a film: a variable-frame-rate film is rendered whole (one chunk), because
+ * only a whole-film render keeps its own frame times; pieces are found at the nominal rate.
+ */
+export function chunkSecondsFor(variableFrameRate: boolean, chunkSeconds: number): number {
+  return variableFrameRate ? Number.POSITIVE_INFINITY : chunkSeconds;
+}
+
 /** The chunk's shots as `--shot` writes them (for messages; a piece of a shot names that shot). */
 export function shotSelection(chunk: Chunk): string {
   return chunk.firstShot === chunk.lastShot ? String(chunk.firstShot) : `${chunk.firstShot}-${chunk.lastShot}`;

@@ -12,7 +12,7 @@ import { findShots } from '../pipeline/find-shots.js';
 import { checkShotKeys } from '../pipeline/shot-plan.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
 import type { Shot } from '../shots/index.js';
-import { type Chunk, chunkFileName, planChunks, shotsOfChunk } from './chunks.js';
+import { type Chunk, chunkFileName, chunkSecondsFor, planChunks, shotsOfChunk } from './chunks.js';
 import { joinChunks } from './join.js';
 import { verifyChunk, verifyOutput } from './verify.js';
 import { isAlive, removeStaleTemporaries } from '../encode/temp-files.js';
@@ -125,7 +125,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
     onProgress: (done, all) => report({ phase: 'shots', done, total: all, rendered: 0 }),
   });
   checkShotKeys(job.settings, shots.length);
-  const chunks = planChunks(shots, info.fps, { chunkSeconds: job.chunkSeconds, warmupSeconds: job.warmupSeconds });
+  const chunks = planChunks(shots, info.fps, { chunkSeconds: chunkSecondsFor(info.variableFrameRate, job.chunkSeconds), warmupSeconds: job.warmupSeconds });
   const colorizer = await job.colorizer();
 
   if (chunks.length <= 1) {

@@ -43,6 +43,8 @@ export class DecodeMonitor {
   private pendingError: string | undefined;
   private closed = false;
   private readonly damagedFrames: number[] = [];
+  /** Timestamps (stream time-base ticks) of frames the log has shown and the reader has not taken yet. */
+  private readonly shownTicks: number[] = [];
   private waiter: { index: number; resolve: () => void } | undefined;
 
   constructor(private readonly options: DecodeMonitorOptions) {}
@@ -51,6 +53,7 @@ export class DecodeMonitor {
     const info = SHOWINFO.exec(text);
     if (info) {
       this.frameShown(Number(info[3]));
+      this.shownTicks.push(Number(info[2]));
       return;
     }
     if (TRUNCATED.test(text)) {
@@ -71,6 +74,11 @@ export class DecodeMonitor {
   seen(index: number): Promise<void> {
     if (this.shown > index || this.closed) return Promise.resolve();
     return new Promise((resolve) => (this.waiter = { index, resolve }));
+  }
+
+  /** The timestamp of the next delivered frame, in the stream's time-base ticks (call once per frame, after `seen`). */
+  takeTicks(): number | undefined {
+    return this.shownTicks.shift();
   }
 
   /** Frames dropped by the decoder just before delivered frame `index`. */

@@ -93,7 +93,7 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
   let produced = 0;
   let previous: Uint8Array | undefined;
   const frames = frameChunks(ffmpeg.stdout as AsyncIterable<Buffer>, frameBytes);
-  const emit = (buffer: Uint8Array): Frame => ({ index: produced, time: (startFrame + produced) / fps, ...planes(buffer) });
+  const emit = (buffer: Uint8Array, ticks?: number): Frame => ({ index: produced, time: (startFrame + produced) / fps, ticks, ...planes(buffer) });
   const damaged = (): UserError => {
     const d = monitor.damage!;
     return new UserError(`${path} is damaged at frame ${d.frame} (${formatTime(d.frame / fps)}): ${d.reason}; --conceal renders through damage`);
@@ -102,6 +102,7 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
     let delivered = 0;
     for await (const buffer of frames) {
       await monitor.seen(delivered);
+      const ticks = monitor.takeTicks();
       if (!options.conceal && monitor.damage) throw damaged();
       // Frames the decoder dropped (concealing) are filled with the last good picture.
       for (let gap = monitor.missingBefore(delivered); gap > 0 && produced < frameCount; gap--) {
@@ -111,7 +112,7 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
       delivered++;
       if (produced >= frameCount) break;
       previous = buffer;
-      yield emit(buffer);
+      yield emit(buffer, ticks);
       produced++;
       if (produced >= frameCount) break;
     }

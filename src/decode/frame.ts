@@ -9,6 +9,11 @@ export interface Frame {
   index: number;
   /** Presentation time in seconds from the start of the film. */
   time: number;
+  /**
+   * The decoder's own timestamp, in ticks of the source stream's time base (counted from the start
+   * of the decode); absent for frames filled in for ones the decoder dropped.
+   */
+  ticks?: number;
   y: Samples;
   cb: Samples;
   cr: Samples;

@@ -25,6 +25,8 @@ export interface VideoInfo {
   frameRate: string;
   fps: number;
   variableFrameRate: boolean;
+  /** The video stream's time base as [num, den] (the unit of its frame timestamps), when ffprobe gives one. */
+  timeBase?: [number, number];
   durationSeconds: number;
   /** Exact when the container says so, else counted from packets. */
   frameCount: number;
@@ -58,6 +60,7 @@ interface FfprobeStream {
   sample_aspect_ratio?: string;
   r_frame_rate?: string;
   avg_frame_rate?: string;
+  time_base?: string;
   nb_frames?: string;
   nb_read_packets?: string;
   duration?: string;
@@ -131,7 +134,8 @@ export async function probeVideo(input: string, options: { fps?: number } = {}):
     rotation: readRotation(video),
     frameRate: fpsRational,
     fps,
-    variableFrameRate: avg > 0 && Math.abs(avg - fps) / fps > 0.01,
+    variableFrameRate: isVariableRate(avg, rationalToNumber(video.r_frame_rate ?? '0/0')),
+    timeBase: sequence ? undefined : parseTimeBase(video.time_base),
     durationSeconds,
     frameCount,
     pixelFormat,
@@ -253,6 +257,15 @@ function firstLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
 }
 
+/**
+ * A stream whose average rate differs from its base rate (the least common multiple of its frame
+ * spacings, ffprobe's r_frame_rate) has frames at uneven times. A constant-rate file caught by this
+ * (an odd r_frame_rate) loses nothing: its frame times are kept as they are.
+ */
+function isVariableRate(average: number, base: number): boolean {
+  return average > 0 && base > 0 && Math.abs(average - base) / base > 0.01;
+}
+
 function pickFrameRate(video: FfprobeStream): string {
   for (const candidate of [video.avg_frame_rate, video.r_frame_rate]) {
     if (candidate && rationalToNumber(candidate) > 0 && rationalToNumber(candidate) < 1000) return candidate;
@@ -304,4 +317,12 @@ function parseIntOr(text: string | undefined, fallback: number): number {
 function parseFloatOr(text: string | undefined, fallback: number): number {
   const n = text === undefined ? NaN : parseFloat(text);
   return Number.isFinite(n) ? n : fallback;
+}
+
+/** A time base "num/den" as numbers, or undefined when it is not a positive rational. */
+export function parseTimeBase(text: string | undefined): [number, number] | undefined {
+  const match = /^(\d+)\/(\d+)$/.exec(text ?? '');
+  if (!match) return undefined;
+  const [num, den] = [Number(match[1]), Number(match[2])];
+  return num > 0 && den > 0 ? [num, den] : undefined;
 }

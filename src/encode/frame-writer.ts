@@ -11,6 +11,7 @@ import { removeTemporary, temporaryPathFor, trackTemporary, untrackTemporary } f
 import { isSequenceOutput } from '../decode/sequence.js';
 import { publishSequence, removeSequenceFolder, sequenceCodecArgs, sequenceInputFormat, temporarySequenceFolder } from './sequence-output.js';
 import { ycbcrToRgbConverter } from './ycbcr-to-rgb.js';
+import { ticksToNanoseconds, timedFrameHeader, timedStreamHeader } from './timed-frames.js';
 import { basename, join } from 'node:path';
 
 /** A piece of the source, in seconds, whose audio goes with the frames written. */
@@ -29,6 +30,11 @@ export interface FrameWriterOptions {
   segments?: TimeSegment[];
   /** Whether to carry the source's audio and subtitles. */
   includeAudio?: boolean;
+  /**
+   * Keep each frame's own time (variable-frame-rate sources): `write` then takes the frame's
+   * timestamp in ticks of this time base, and the output's video track uses the same time base.
+   */
+  frameTimes?: { timeBase: [number, number] };
 }
 
 /**
@@ -48,16 +54,25 @@ export class FrameWriter {
   /** Image-sequence output: frames go to a hidden folder (temporaryPath) and are moved into place at the end. */
   private readonly sequence: boolean;
   private readonly toRgb: ((y: Samples, cb: Samples, cr: Samples) => Uint8Array) | undefined;
+  /** Frame times (variable frame rate): the first frame's ticks and the last written. */
+  private readonly timed: { timeBase: [number, number]; frameTicks: number; first?: number; last?: number } | undefined;
 
   constructor(private readonly options: FrameWriterOptions) {
     const { info, geometry, outputPath, settings } = options;
     this.sequence = isSequenceOutput(outputPath);
     this.toRgb = this.sequence ? ycbcrToRgbConverter(geometry, info.colorMatrix, info.colorRange) : undefined;
     this.source.setMaxListeners(0);
-    this.command = ffmpegCommand()
-      .input(this.source)
-      .inputFormat('rawvideo')
-      .inputOptions(['-pix_fmt', this.sequence ? sequenceInputFormat(geometry) : geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+    const frameTimes = this.sequence ? undefined : options.frameTimes;
+    this.timed = frameTimes && { timeBase: frameTimes.timeBase, frameTicks: Math.max(1, Math.round(frameTimes.timeBase[1] / (frameTimes.timeBase[0] * info.fps))) };
+    this.command = ffmpegCommand().input(this.source);
+    if (this.timed) {
+      this.command.inputFormat('matroska');
+      this.source.write(timedStreamHeader(geometry));
+    } else {
+      this.command
+        .inputFormat('rawvideo')
+        .inputOptions(['-pix_fmt', this.sequence ? sequenceInputFormat(geometry) : geometry.pixelFormat, '-video_size', `${geometry.width}x${geometry.height}`, '-framerate', info.frameRate]);
+    }
     if (this.sequence) {
       this.temporaryPath = temporarySequenceFolder(outputPath);
       this.command
@@ -72,6 +87,11 @@ export class FrameWriter {
     this.temporaryPath = temporaryPathFor(outputPath);
     trackTemporary(this.temporaryPath);
     const outputArgs = ['-map', '0:v:0', ...videoCodecArgs(settings, geometry.layout, geometry.bits), ...videoMetadataArgs(info, geometry.width / info.width, this.firstFrame())];
+    if (this.timed) {
+      const [num, den] = this.timed.timeBase;
+      outputArgs.push('-vsync', 'passthrough', '-enc_time_base', `${num}:${den}`);
+      if (container.muxer === 'mp4' || container.muxer === 'mov') outputArgs.push('-video_track_timescale', String(den));
+    }
     const includeAudio = options.includeAudio !== false && (info.audioStreams.length > 0 || info.subtitleStreams.length > 0);
     if (includeAudio) {
       const segments = options.segments ?? [];
@@ -115,16 +135,30 @@ export class FrameWriter {
     return first ? Math.round(first.start * this.options.info.fps) : 0;
   }
 
-  /** Writes one frame; resolves when ffmpeg can take more (backpressure). */
-  async write(y: Samples, cb: Samples, cr: Samples): Promise<void> {
+  /**
+   * Writes one frame; resolves when ffmpeg can take more (backpressure). With `frameTimes`, `ticks`
+   * is the frame's own timestamp (a frame without one follows the last at the nominal rate).
+   */
+  async write(y: Samples, cb: Samples, cr: Samples, ticks?: number): Promise<void> {
     if (this.failure) throw this.failure;
     const parts = this.toRgb ? [this.toRgb(y, cb, cr)] : [y, cb, cr].map(planeBytes);
+    if (this.timed) parts.unshift(timedFrameHeader(this.frameTime(ticks), parts.reduce((sum, part) => sum + part.byteLength, 0)));
     for (const plane of parts) {
       if (!this.source.write(plane)) {
         await Promise.race([once(this.source, 'drain'), this.done]);
         if (this.failure) throw this.failure;
       }
     }
+  }
+
+  /** A frame's time from the start of the output, in nanoseconds; strictly after the last one written. */
+  private frameTime(ticks: number | undefined): bigint {
+    const timed = this.timed!;
+    timed.first ??= ticks ?? 0;
+    let relative = ticks === undefined ? (timed.last === undefined ? 0 : timed.last + timed.frameTicks) : ticks - timed.first;
+    if (timed.last !== undefined && relative <= timed.last) relative = timed.last + 1;
+    timed.last = relative;
+    return ticksToNanoseconds(relative, timed.timeBase);
   }
 
   /** Ends the stream, waits for ffmpeg, and moves the finished file into place. */

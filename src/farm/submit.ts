@@ -10,7 +10,7 @@ import { loadModelConfig } from '../infer/model-config.js';
 import { findShots } from '../pipeline/find-shots.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
 import { defaultModelPath } from '../pipeline/model-path.js';
-import { chunkFileName, planChunks, shotsOfChunk } from '../batch/chunks.js';
+import { chunkFileName, chunkSecondsFor, planChunks, shotsOfChunk } from '../batch/chunks.js';
 import { discoverInputs, mirroredOutputPath } from '../batch/discover.js';
 import { buildManifest, prepareWorkDir } from '../batch/film.js';
 import { verifyChunk, verifyOutput } from '../batch/verify.js';
@@ -91,7 +91,7 @@ export async function submitFilms(store: FarmStore, options: SubmitOptions): Pro
         const filmSettings = await farmSettingsForFilm(settings, options.choices ?? {}, item.input, inputRoot);
         const shots = await findShots(info, rangeFromTimes(info.frameCount, info.fps));
         checkShotKeys({ shotSettings: filmSettings.shotSettings ?? undefined }, shots.length);
-        const chunks = planChunks(shots, info.fps, { chunkSeconds, warmupSeconds: options.warmupSeconds });
+        const chunks = planChunks(shots, info.fps, { chunkSeconds: chunkSecondsFor(info.variableFrameRate, chunkSeconds), warmupSeconds: options.warmupSeconds });
         const workDir = join(outDir, FARM_WORK_FOLDER, relative(outDir, output));
         const manifest = await buildManifest(info, shots, chunks, farmSettingsToRender(filmSettings, inputRoot), config, null, output);
         await prepareWorkDir(workDir, manifest); // stale partials of this host only: others may be rendering

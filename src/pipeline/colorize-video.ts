@@ -306,10 +306,11 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 4, framesFit));
   const queueSize = Math.max(1, Math.min(framesFit, Math.max(batchSize, options.queueSize ?? 2 * batchSize)));
   const damagedFrames: DamagedRange[] = [];
-  if (info.variableFrameRate) {
-    warn(`${info.path} has a variable frame rate: the output plays its frames at a constant ${info.frameRate} fps (same frames and duration, frame times evened out)`);
-  }
   const writtenRange = writtenSegments(segments, writeFrom);
+  const frameTimes = info.variableFrameRate ? keptFrameTimes(info, plan.output, isWholeFilm(writtenRange, info)) : undefined;
+  if (frameTimes && 'evenedBecause' in frameTimes) {
+    warn(`${info.path} has a variable frame rate: ${frameTimes.evenedBecause}, so the output plays its frames at a constant ${info.frameRate} fps (same frames, frame times evened out)`);
+  }
   const totalFrames = framesIn(writtenRange);
   const shotOf = shotLookup(shots);
   const abort = new AbortController();
@@ -340,6 +341,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     outputPath: plan.output,
     settings: { codec: plan.codec, crf: options.crf ?? 18, preset: options.preset },
     includeAudio: options.audio !== false,
+    frameTimes: frameTimes && 'timeBase' in frameTimes ? frameTimes : undefined,
     segments: isWholeFilm(writtenRange, info) ? undefined : writtenRange.map((s) => ({ start: s.startFrame / info.fps, end: s.endFrame / info.fps })),
   });
   const decoded = new BoundedQueue<PreparedFrame>(queueSize);
@@ -431,7 +433,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     for await (const { frame, chroma } of composing) {
       const { cb, cr } = await chroma;
       const planes = options.sideBySide ? joinSideBySide(geometry, frame.y, cb, cr) : { y: frame.y, cb, cr };
-      await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr));
+      await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr, frame.ticks));
       written++;
       if (options.onProgress && (written === 1 || written % 5 === 0 || written === totalFrames)) {
         rate.add(performance.now() / 1000, written);
@@ -505,6 +507,19 @@ export function framesWithinBudget(g: FrameGeometry, w: WorkingGeometry, budget:
   const sampleBytes = g.bits > 8 ? 2 : 1;
   const perFrame = g.frameBytes + 4 * chromaSamples + 2 * sampleBytes * chromaSamples + 4 * (w.width * w.height + 3 * w.gridWidth * w.gridHeight);
   return Math.max(1, Math.floor(budget / (3 * perFrame)));
+}
+
+/**
+ * Whether a variable-frame-rate film's own frame times can be written: they can for a whole-film
+ * render into MP4, MOV or Matroska. Image sequences have no times, AVI none per frame, and a piece
+ * of the film is found by frame number at the nominal rate.
+ */
+function keptFrameTimes(info: VideoInfo, output: string, wholeFilm: boolean): { timeBase: [number, number] } | { evenedBecause: string } {
+  if (isSequenceOutput(output)) return { evenedBecause: 'an image sequence has no frame times' };
+  if (extname(output).toLowerCase() === '.avi') return { evenedBecause: 'AVI has no per-frame times (write .mkv, .mov or .mp4 to keep them)' };
+  if (!wholeFilm) return { evenedBecause: 'a part of the film is rendered' };
+  if (!info.timeBase) return { evenedBecause: 'its stream has no time base' };
+  return { timeBase: info.timeBase };
 }
 
 function isWholeFilm(segments: FrameSegment[], info: VideoInfo): boolean {

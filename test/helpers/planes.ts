@@ -63,12 +63,12 @@ function layoutOf(pixelFormat: string, width: number, height: number): { bytes: 
 /**
  * The luma (Y') samples of every frame at the file's own depth, extracted without any conversion
  * (ffmpeg's rawvideo in the stream's own pixel format, big-endian swapped to little): one array of
- * all frames' Y planes, one sample per element.
+ * all frames' Y planes, one sample per element. Every stored frame once, whatever its time.
  */
 export async function lumaSamples(path: string, inputArgs: string[] = []): Promise<{ samples: Uint16Array; pixelFormat: string; frames: number }> {
   const facts = await videoFacts(path, inputArgs);
   const own = facts.pixelFormat.replace(/be$/, 'le');
-  const { stdout } = await run(ffmpegPath(), ['-v', 'error', ...inputArgs, '-i', path, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', own, 'pipe:1'], {
+  const { stdout } = await run(ffmpegPath(), ['-v', 'error', ...inputArgs, '-i', path, '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', own, 'pipe:1'], {
     encoding: 'buffer',
     maxBuffer: 1024 * 1024 * 1024,
   });
