@@ -1,20 +1,48 @@
 import { open } from 'node:fs/promises';
 
-/** SMPTE timecode hh:mm:ss:ff (non-drop) <-> frame count at an integer timecode rate. */
-export function timecodeToFrames(timecode: string, rate: number): number | undefined {
-  const m = /^(\d{2}):(\d{2}):(\d{2})[:;.](\d{2})$/.exec(timecode);
-  if (!m) return undefined;
-  const [h, min, s, f] = m.slice(1).map(Number);
-  return ((h * 60 + min) * 60 + s) * rate + f;
+/** Frame numbers skipped at each minute but every tenth by drop-frame timecode (2 at 29.97, 4 at 59.94); 0 at other rates. */
+function droppedPerMinute(rate: number): number {
+  return rate === 30 ? 2 : rate === 60 ? 4 : 0;
 }
 
-export function framesToTimecode(frames: number, rate: number): string {
-  const f = frames % rate;
-  const totalSeconds = Math.floor(frames / rate);
+/**
+ * SMPTE timecode hh:mm:ss:ff -> frame count at an integer timecode rate. A `;` before the frames
+ * marks drop-frame code (29.97/59.94 fps): its skipped frame numbers are not counted.
+ */
+export function timecodeToFrames(timecode: string, rate: number): number | undefined {
+  const m = /^(\d{2}):(\d{2}):(\d{2})([:;.])(\d{2})$/.exec(timecode);
+  if (!m) return undefined;
+  const [h, min, s, f] = [m[1], m[2], m[3], m[5]].map(Number);
+  const nominal = ((h * 60 + min) * 60 + s) * rate + f;
+  const drop = m[4] === ';' ? droppedPerMinute(rate) : 0;
+  const minutes = h * 60 + min;
+  return nominal - drop * (minutes - Math.floor(minutes / 10));
+}
+
+/** Frame count -> hh:mm:ss:ff, or drop-frame hh:mm:ss;ff (skipping its frame numbers) when `dropFrame`. */
+export function framesToTimecode(frames: number, rate: number, dropFrame = false): string {
+  const drop = dropFrame ? droppedPerMinute(rate) : 0;
+  let n = frames;
+  if (drop > 0) {
+    const perMinute = rate * 60 - drop;
+    const perTenMinutes = rate * 600 - 9 * drop;
+    const tens = Math.floor(n / perTenMinutes);
+    const rest = n % perTenMinutes;
+    n += 9 * drop * tens + (rest > drop ? drop * Math.floor((rest - drop) / perMinute) : 0);
+  }
+  const f = n % rate;
+  const totalSeconds = Math.floor(n / rate);
   const s = totalSeconds % 60;
   const min = Math.floor(totalSeconds / 60) % 60;
   const h = Math.floor(totalSeconds / 3600) % 24;
-  return [h, min, s, f].map((v) => String(v).padStart(2, '0')).join(':');
+  const [hh, mm, ss, ff] = [h, min, s, f].map((v) => String(v).padStart(2, '0'));
+  return `${hh}:${mm}:${ss}${drop > 0 ? ';' : ':'}${ff}`;
+}
+
+/** The timecode `frames` frames after `timecode` (drop-frame code stays drop-frame); unreadable codes stay as they are. */
+export function timecodeAfter(timecode: string, rate: number, frames: number): string {
+  const start = timecodeToFrames(timecode, rate);
+  return start === undefined ? timecode : framesToTimecode(start + frames, rate, timecode.includes(';'));
 }
 
 const DPX_TIMECODE_OFFSET = 1920;

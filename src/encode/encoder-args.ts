@@ -1,4 +1,4 @@
-import { framesToTimecode, timecodeToFrames } from '../decode/timecode.js';
+import { timecodeAfter } from '../decode/timecode.js';
 import type { VideoInfo } from '../decode/probe.js';
 import type { ChromaLayout } from '../decode/pixel-format.js';
 import type { Container, VideoCodec } from './container.js';
@@ -88,9 +88,7 @@ export function passthroughStreamArgs(info: VideoInfo, container: Container): st
   return args;
 }
 
-/** The source's timecode counted on to a later frame (a preview or chunk starts there); drop-frame and unreadable codes stay as they are. */
+/** The source's timecode counted on to a later frame (a preview or chunk starts there); drop-frame code stays drop-frame, unreadable codes stay as they are. */
 export function timecodeAt(timecode: string, fps: number, frame: number): string {
-  const rate = Math.round(fps);
-  const start = timecode.includes(';') ? undefined : timecodeToFrames(timecode, rate);
-  return start === undefined ? timecode : framesToTimecode(start + frame, rate);
+  return timecodeAfter(timecode, Math.round(fps), frame);
 }

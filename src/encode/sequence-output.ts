@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FrameGeometry } from '../decode/frame.js';
 import type { VideoInfo } from '../decode/probe.js';
 import { UserError } from '../decode/errors.js';
-import { framesToTimecode, timecodeToFrames, writeDpxTimecode } from '../decode/timecode.js';
+import { timecodeAfter, writeDpxTimecode } from '../decode/timecode.js';
 
 /**
  * Image-sequence outputs (`-o out/frame_%06d.tif`): RGB frames, 16 bits per sample for a deep
@@ -74,9 +74,8 @@ export async function publishSequence(folder: string, outputPath: string, info: 
   const target = dirname(outputPath);
   const names = (await readdir(folder)).sort();
   const rate = Math.round(info.fps);
-  const start = info.timecode ? timecodeToFrames(info.timecode, rate) : undefined;
   for (const [i, name] of names.entries()) {
-    if (start !== undefined && /\.dpx$/i.test(name)) await writeDpxTimecode(join(folder, name), framesToTimecode(start + firstFrame + i, rate));
+    if (info.timecode && /\.dpx$/i.test(name)) await writeDpxTimecode(join(folder, name), timecodeAfter(info.timecode, rate, firstFrame + i));
     await rename(join(folder, name), join(target, name));
   }
   await rmdir(folder);
