@@ -120,6 +120,26 @@ describe('high bit depth', () => {
     }
   });
 
+  it('contact sheets work on a 10-bit film and on a 16-bit TIFF folder: a gray and a colorized thumbnail per shot', async () => {
+    const sharp = (await import('sharp')).default;
+    const { mkdir } = await import('node:fs/promises');
+    const film = await source('y10-sheet.mkv', ['-c:v', 'ffv1', '-pix_fmt', 'yuv420p10le']);
+    const folder = join(dir, 'sheet-scan');
+    await mkdir(folder, { recursive: true });
+    await ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=${SIZE}:rate=24,hue=s=0`, '-t', '0.5', '-pix_fmt', 'rgb48le', join(folder, 'scan_%04d.tif')]);
+    for (const [input, name] of [[film, 'sheet10.png'], [folder, 'sheet-scan.png']]) {
+      const sheet = join(dir, name);
+      const result = await runCli(['shots', input, '--contact-sheet', sheet, '--colorize', '--model', model]);
+      expect(result.code, result.stderr).toBe(0);
+      const { data, info } = await sharp(sheet).raw().toBuffer({ resolveWithObject: true });
+      const pixel = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
+      const [gr, gg, gb] = pixel(6 + 96, 6 + 40);
+      expect(gr === gg && gg === gb, `${name}: the gray thumbnail is gray`).toBe(true);
+      const [cr, cg, cb] = pixel(6 + 192 + 2 + 96, 6 + 40);
+      expect(Math.max(cr, cg, cb) - Math.min(cr, cg, cb), `${name}: the colorized thumbnail has colour`).toBeGreaterThan(3);
+    }
+  });
+
   it('memory follows bytes: a 4096x3112 16-bit 4:4:4 frame leaves room for one frame per queue at the default budget', async () => {
     const { framesWithinBudget } = await import('../src/pipeline/colorize-video.js');
     const { frameGeometry } = await import('../src/decode/frame.js');

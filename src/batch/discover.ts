@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { SEQUENCE_EXTENSIONS } from '../decode/sequence.js';
+import { NUMBERED_FRAME, SEQUENCE_EXTENSIONS } from '../decode/sequence.js';
 
 /** Extensions scanned for in folders when no --pattern is given (case-insensitive). */
 export const VIDEO_EXTENSIONS: readonly string[] = [
@@ -93,11 +93,11 @@ async function holdsSequence(folder: string): Promise<boolean> {
   const names = await readdir(folder).catch(() => [] as string[]);
   const counts = new Map<string, number>();
   for (const name of names) {
-    const m = /^.*?\d+(\.[A-Za-z0-9]+)$/.exec(name);
-    if (!m || name.startsWith('.') || !SEQUENCE_EXTENSIONS.includes(m[1].toLowerCase())) continue;
-    const n = (counts.get(m[1]) ?? 0) + 1;
+    const ext = NUMBERED_FRAME.exec(name)?.[3];
+    if (!ext || name.startsWith('.') || !SEQUENCE_EXTENSIONS.includes(ext.toLowerCase())) continue;
+    const n = (counts.get(ext) ?? 0) + 1;
     if (n >= 2) return true;
-    counts.set(m[1], n);
+    counts.set(ext, n);
   }
   return false;
 }

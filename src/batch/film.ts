@@ -1,6 +1,6 @@
 import { sequenceFramePath } from '../decode/sequence.js';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import type { VideoInfo } from '../decode/probe.js';

@@ -6,7 +6,7 @@ import { DEVICE_CHOICES, type DeviceRequest } from '../infer/device.js';
 import { VIDEO_CODECS, type VideoCodec } from '../encode/container.js';
 import type { ColorizeOptions } from '../pipeline/colorize-video.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
-import { integerIn, numberIn, oneOf, parseTime } from './parse.js';
+import { integerIn, numberIn, parseTime } from './parse.js';
 
 /** Options shared by single renders and batch jobs. */
 export function addRenderOptions(command: Command): Command {

@@ -32,6 +32,9 @@ export function sequenceInputArgs(path: string): string[] {
   return demuxerArgs.get(path) ?? [];
 }
 
+/** A numbered frame's file name: prefix, frame number, extension. */
+export const NUMBERED_FRAME = /^(.*?)(\d+)(\.[A-Za-z0-9]+)$/;
+
 /**
  * The image sequence named by `input` (a printf pattern or a folder of numbered frames), or
  * undefined when `input` is neither. Checks what would otherwise fail hours later: a gap in the
@@ -55,7 +58,7 @@ export async function findSequence(input: string, fps = DEFAULT_SEQUENCE_FPS): P
   });
   const groups = new Map<string, { prefix: string; ext: string; digits: number; numbers: Map<number, string> }>();
   for (const name of names) {
-    const m = /^(.*?)(\d+)(\.[A-Za-z0-9]+)$/.exec(name);
+    const m = NUMBERED_FRAME.exec(name);
     if (!m) continue;
     const [, prefix, digitsText, ext] = m;
     if (matcher) {

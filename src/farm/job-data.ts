@@ -206,9 +206,13 @@ export function resolveInside(root: string, rel: string): string {
 
 function inside(root: string, rel: string, what: string): void {
   if (rel === '' || isAbsolute(rel) || rel.includes('\0')) bad(`${what} must be a relative path`);
-  const full = resolve(root, rel);
-  const back = relative(root, full);
-  if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) bad(`${what} leaves its root folder`);
+  if (!isStrictlyInside(root, resolve(root, rel))) bad(`${what} leaves its root folder`);
+}
+
+/** Whether `path` lies below `root` (the root itself does not). */
+export function isStrictlyInside(root: string, path: string): boolean {
+  const back = relative(root, path);
+  return !(back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back));
 }
 
 function record(value: unknown, what: string, keys: string[]): Record<string, unknown> {

@@ -1,8 +1,8 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { RenderSettings } from '../batch/film.js';
 import { UserError } from '../decode/errors.js';
 import { type ShotSettingsMap, shotSettingsForFilm } from '../project/project-file.js';
-import type { FarmSettings } from './job-data.js';
+import { type FarmSettings, isStrictlyInside } from './job-data.js';
 
 /** A film's farm settings as the options every render (batch or worker) passes to colorizeVideo; references resolve against the film's input root. */
 export function farmSettingsToRender(s: FarmSettings, inputRoot: string): RenderSettings {
@@ -35,11 +35,10 @@ export interface FilmChoices {
  */
 export async function farmSettingsForFilm(settings: FarmSettings, choices: FilmChoices, film: string, inputRoot: string): Promise<FarmSettings> {
   const toRoot = (path: string) => {
-    const rel = relative(inputRoot, path);
-    if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+    if (!isStrictlyInside(inputRoot, path)) {
       throw new UserError(`reference image ${path} is outside ${inputRoot}, the folder the film was found under: farm workers read only inside it`);
     }
-    return rel.split(sep).join('/');
+    return relative(inputRoot, path).split(sep).join('/');
   };
   const { shotSettings } = await shotSettingsForFilm({ settingsFile: choices.settingsFile, shotSettings: undefined as ShotSettingsMap | undefined }, film);
   return {

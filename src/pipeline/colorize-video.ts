@@ -37,7 +37,6 @@ import { joinSideBySide, sideBySideGeometry } from './side-by-side.js';
 import { findShots } from './find-shots.js';
 import { defaultModelPath } from './model-path.js';
 import { RateEstimator } from './rate.js';
-import { plural } from '../plural.js';
 
 export interface ColorizeOptions {
   input: string;
