@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import { access } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
 import { type ModelConfig, loadModelConfig } from './model-config.js';
 import { verifyModelFiles } from './model-integrity.js';
-import { type Device, type DeviceRequest, openSessions, type SessionSettings } from './device.js';
+import type { Device, DeviceRequest, SessionSettings } from './device.js';
+import { SessionHost } from './session-host.js';
+import type { PlainTensor } from './session-protocol.js';
+
+const GLOBAL = 0;
+const LOCAL = 1;
 
 /**
  * The two networks of an Iizuka-style colorizer: a global network run once per shot on a square
@@ -21,8 +25,7 @@ export class Colorizer {
   private constructor(
     readonly config: ModelConfig,
     readonly device: Device,
-    private readonly globalSession: ort.InferenceSession,
-    private readonly localSession: ort.InferenceSession,
+    private readonly sessions: SessionHost,
   ) {}
 
   static async load(modelPath: string, device: DeviceRequest = 'auto', settings: SessionSettings = {}): Promise<Colorizer> {
@@ -36,10 +39,15 @@ export class Colorizer {
       }
     }
     await verifyModelFiles(config);
-    const { device: chosen, sessions, selectSeconds, loadSeconds } = await openSessions(files, device, settings);
-    const colorizer = new Colorizer(config, chosen, sessions[0], sessions[1]);
+    const { host, device: chosen, selectSeconds, loadSeconds } = await SessionHost.open(files, device, settings);
+    const colorizer = new Colorizer(config, chosen, host);
     colorizer.startup = { selectSeconds, loadSeconds };
-    colorizer.checkIo();
+    try {
+      colorizer.checkIo();
+    } catch (error) {
+      await host.release();
+      throw error;
+    }
     return colorizer;
   }
 
@@ -49,7 +57,7 @@ export class Colorizer {
     if (views.length === 0) throw new Error('globalFeatures needs at least one view');
     const batch = new Float32Array(views.length * size * size);
     views.forEach((view, i) => this.normalizeInto(view, batch, i * size * size));
-    const result = await this.globalSession.run({ [input]: new ort.Tensor('float32', batch, [views.length, 1, size, size]) });
+    const result = await this.sessions.run(GLOBAL, { [input]: { data: batch, dims: [views.length, 1, size, size] } });
     this.globalRuns++;
     const data = tensorData(result[output], `global output "${output}"`);
     if (data.length !== views.length * features) throw new UserError(`model's global network gave ${data.length} values, expected ${views.length}x${features}`);
@@ -87,9 +95,9 @@ export class Colorizer {
       this.normalizeInto(lightness[i], lBatch, i * pixels);
       gBatch.set(globals[i], i * features);
     }
-    const feeds: Record<string, ort.Tensor> = {
-      [lightnessInput]: new ort.Tensor('float32', lBatch, [n, 1, height, width]),
-      [globalInput]: new ort.Tensor('float32', gBatch, [n, features]),
+    const feeds: Record<string, PlainTensor> = {
+      [lightnessInput]: { data: lBatch, dims: [n, 1, height, width] },
+      [globalInput]: { data: gBatch, dims: [n, features] },
     };
     const given = hints?.some((h) => h !== undefined) ?? false;
     if (given && !hintsInput) throw new UserError(`model ${this.config.name} takes no colour hints`);
@@ -100,9 +108,9 @@ export class Colorizer {
         if (h.length !== 3 * gw * gh) throw new RangeError(`hint planes have ${h.length} values, expected 3x${gw}x${gh}`);
         hBatch.set(h, i * 3 * gw * gh);
       });
-      feeds[hintsInput] = new ort.Tensor('float32', hBatch, [n, 3, gh, gw]);
+      feeds[hintsInput] = { data: hBatch, dims: [n, 3, gh, gw] };
     }
-    const result = await this.localSession.run(feeds);
+    const result = await this.sessions.run(LOCAL, feeds);
     this.localRuns++;
     const tensor = result[output];
     const data = tensorData(tensor, `local output "${output}"`);
@@ -121,7 +129,7 @@ export class Colorizer {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.globalSession.release(), this.localSession.release()]);
+    await this.sessions.release();
   }
 
   private normalizeInto(lightness: Float32Array, target: Float32Array, offset: number): void {
@@ -132,20 +140,21 @@ export class Colorizer {
 
   private checkIo(): void {
     const { global, local } = this.config;
-    const expect = (session: ort.InferenceSession, kind: string, names: readonly string[], wanted: string[]) => {
+    const { inputNames, outputNames } = this.sessions;
+    const expect = (kind: string, names: readonly string[], wanted: string[]) => {
       for (const name of wanted) {
         if (!names.includes(name)) throw new UserError(`model's ${kind} network has no tensor "${name}" (it has ${names.join(', ')})`);
       }
     };
-    expect(this.globalSession, 'global', this.globalSession.inputNames, [global.input]);
-    expect(this.globalSession, 'global', this.globalSession.outputNames, [global.output]);
-    expect(this.localSession, 'local', this.localSession.inputNames, [local.lightnessInput, local.globalInput, ...(local.hintsInput ? [local.hintsInput] : [])]);
-    expect(this.localSession, 'local', this.localSession.outputNames, [local.output]);
+    expect('global', inputNames[GLOBAL], [global.input]);
+    expect('global', outputNames[GLOBAL], [global.output]);
+    expect('local', inputNames[LOCAL], [local.lightnessInput, local.globalInput, ...(local.hintsInput ? [local.hintsInput] : [])]);
+    expect('local', outputNames[LOCAL], [local.output]);
   }
 }
 
-function tensorData(tensor: ort.Tensor | undefined, what: string): Float32Array {
+function tensorData(tensor: PlainTensor | { type: string; dims: number[] } | undefined, what: string): Float32Array {
   if (!tensor) throw new UserError(`model produced no ${what}`);
-  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if ('data' in tensor) return tensor.data;
   throw new UserError(`model's ${what} has type ${tensor.type}, expected float32`);
 }

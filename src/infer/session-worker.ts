@@ -1,0 +1,52 @@
+/** Worker-thread entry: owns the onnxruntime sessions and runs them off the pipeline's main thread. Started by SessionHost. */
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../decode/errors.js';
+import { openSessions } from './device.js';
+import type { PlainTensor, SessionRequest, SessionResponse } from './session-protocol.js';
+
+let sessions: ort.InferenceSession[] = [];
+
+async function handle(request: SessionRequest): Promise<{ response: SessionResponse; transfer: ArrayBuffer[] }> {
+  if (request.kind === 'open') {
+    const opened = await openSessions(request.files, request.device, request.settings);
+    sessions = opened.sessions;
+    const { device, selectSeconds, loadSeconds } = opened;
+    const names = { inputNames: sessions.map((s) => [...s.inputNames]), outputNames: sessions.map((s) => [...s.outputNames]) };
+    return { response: { id: request.id, ok: true, opened: { device, selectSeconds, loadSeconds, ...names } }, transfer: [] };
+  }
+  const session = sessions[request.session];
+  if (!session) throw new Error(`no session ${request.session}`);
+  const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]));
+  const result = await session.run(feeds);
+  const outputs: Record<string, PlainTensor | { type: string; dims: number[] }> = {};
+  const transfer: ArrayBuffer[] = [];
+  for (const [name, tensor] of Object.entries(result)) {
+    if (tensor.type !== 'float32') {
+      outputs[name] = { type: tensor.type, dims: [...tensor.dims] };
+      continue;
+    }
+    const data = owned(tensor.data as Float32Array);
+    outputs[name] = { data, dims: [...tensor.dims] };
+    transfer.push(data.buffer as ArrayBuffer);
+  }
+  return { response: { id: request.id, ok: true, outputs }, transfer };
+}
+
+/** The array alone in its own buffer (onnxruntime's output may be a view into a larger one), so it can be transferred. */
+function owned(array: Float32Array): Float32Array {
+  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer ? array : array.slice();
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (request: SessionRequest) => {
+    handle(request).then(
+      ({ response, transfer }) => port.postMessage(response, transfer),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        port.postMessage({ id: request.id, ok: false, error: message, userError: error instanceof UserError } satisfies SessionResponse);
+      },
+    );
+  });
+}
