@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { UserError } from '../decode/errors.js';
 import { openSessions } from './device.js';
 import type { PlainTensor, SessionRequest, SessionResponse } from './session-protocol.js';
+import { ownBuffer } from '../workers/channel.js';
 
 let sessions: ort.InferenceSession[] = [];
 
@@ -26,16 +27,11 @@ async function handle(request: SessionRequest): Promise<{ response: SessionRespo
       outputs[name] = { type: tensor.type, dims: [...tensor.dims] };
       continue;
     }
-    const data = owned(tensor.data as Float32Array);
+    const data = ownBuffer(tensor.data as Float32Array);
     outputs[name] = { data, dims: [...tensor.dims] };
     transfer.push(data.buffer as ArrayBuffer);
   }
   return { response: { id: request.id, ok: true, outputs }, transfer };
-}
-
-/** The array alone in its own buffer (onnxruntime's output may be a view into a larger one), so it can be transferred. */
-function owned(array: Float32Array): Float32Array {
-  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer ? array : array.slice();
 }
 
 const port = parentPort;

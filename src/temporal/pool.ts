@@ -6,27 +6,16 @@
 import { Worker } from 'node:worker_threads';
 import type { WorkerRequest, WorkerResponse } from './protocol.js';
 import type { TemporalSmootherOptions } from './smoother.js';
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-interface Pending {
-  resolve: (response: WorkerResponse) => void;
-  reject: (error: Error) => void;
-}
+import { type DistributiveOmit, ownBuffer, WorkerChannel, workerEntryUrl } from '../workers/channel.js';
 
 export class TemporalWorker {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private readonly inFlight = new Set<Promise<WorkerResponse>>();
-  private nextId = 0;
-  private failure: Error | undefined;
+  private readonly channel: WorkerChannel<WorkerRequest, WorkerResponse>;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   private constructor() {
-    this.worker = new Worker(workerEntryUrl());
-    this.worker.on('message', (response: WorkerResponse) => this.settle(response));
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`temporal worker exited (code ${code})`)));
-    this.worker.unref();
+    this.worker = new Worker(workerEntryUrl(import.meta.url, 'worker'));
+    this.channel = new WorkerChannel([this.worker], 'temporal worker');
   }
 
   static async create(width: number, height: number, options: TemporalSmootherOptions): Promise<TemporalWorker> {
@@ -34,7 +23,7 @@ export class TemporalWorker {
     try {
       await handle.request({ kind: 'init', width, height, options }, []);
     } catch (error) {
-      await handle.worker.terminate();
+      await handle.channel.close('temporal worker failed to start');
       throw error;
     }
     return handle;
@@ -50,7 +39,7 @@ export class TemporalWorker {
     const abOwned = ownBuffer(ab);
     const transfer = lumaOwned.buffer === abOwned.buffer ? [lumaOwned.buffer] : [lumaOwned.buffer, abOwned.buffer];
     const response = await this.request({ kind: 'process', luma: lumaOwned, ab: abOwned }, transfer as ArrayBuffer[]);
-    if (!response.ok || !response.ab) throw new Error('temporal worker returned no a*b*');
+    if (!response.ab) throw new Error('temporal worker returned no a*b*');
     return response.ab;
   }
 
@@ -62,56 +51,14 @@ export class TemporalWorker {
   /** Waits for requests already sent, then stops the thread. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
-    this.failure ??= new Error('temporal worker closed');
-    await this.worker.terminate();
+    await this.channel.close('temporal worker closed');
   }
 
-  private request(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[]): Promise<WorkerResponse> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const answer = new Promise<WorkerResponse>((resolve, reject) => {
-      this.pending.set(id, {
-        resolve: (response) => (response.ok ? resolve(response) : reject(new Error(response.error))),
-        reject,
-      });
-      // Keep the process alive only while an answer is awaited, so a forgotten close() can't hang it.
-      this.worker.ref();
-      this.worker.postMessage({ ...message, id } as WorkerRequest, transfer);
-    });
+  private request(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[]): Promise<Extract<WorkerResponse, { ok: true }>> {
+    const answer = this.channel.request(this.worker, message, transfer);
     const forget = (): void => void this.inFlight.delete(answer);
     this.inFlight.add(answer);
     answer.then(forget, forget);
     return answer;
   }
-
-  private settle(response: WorkerResponse): void {
-    const pending = this.pending.get(response.id);
-    if (!pending) return;
-    this.pending.delete(response.id);
-    if (this.pending.size === 0) this.worker.unref();
-    pending.resolve(response);
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    const waiting = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of waiting) p.reject(error);
-  }
-}
-
-function ownBuffer(array: Float32Array): Float32Array {
-  return array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer
-    ? array
-    : array.slice();
-}
-
-/**
- * Compiled (dist/…/pool.js), the worker is the sibling worker.js. From TypeScript sources
- * (tsx, vitest) a worker thread can't load worker.ts by itself on Node 20, neither via execArgv
- * `--import tsx` nor by inheriting tsx's hooks, so a small .mjs entry registers tsx and imports it.
- */
-function workerEntryUrl(): URL {
-  const runningFromSource = import.meta.url.endsWith('.ts');
-  return new URL(runningFromSource ? './worker-from-source.mjs' : './worker.js', import.meta.url);
 }
