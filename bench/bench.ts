@@ -4,7 +4,7 @@
  * run (the ratio is what to compare across machines; absolute figures move with load).
  *
  *   npm run bench -- [--device auto|cpu|webgpu|cuda] [--seconds 4] [--sizes 854x480,1920x1080] [--model DIR]
- *                    [--batch-size 4] [--infer-threads N] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
+ *                    [--batch-size 4] [--infer-threads N] [--infer-workers N] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
  *                    [--json] [--out FILE]
  *
  * --end-to-end also times the command as a user runs it (`node bin/colorize-video.js`, needs
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     model: { type: 'string' },
     'batch-size': { type: 'string', default: '4' },
     'infer-threads': { type: 'string' },
+    'infer-workers': { type: 'string' },
     preset: { type: 'string', default: 'medium' },
     crf: { type: 'string', default: '18' },
     repeat: { type: 'string', default: '1' },
@@ -89,7 +90,7 @@ export interface BatchTiming {
 export interface BenchReport {
   date: string;
   host: { cpus: number; cpuModel: string; loadAverage: number[]; node: string };
-  settings: { device: string; seconds: number; preset: string; crf: number; batchSize: number; inferThreads?: number; model: string };
+  settings: { device: string; seconds: number; preset: string; crf: number; batchSize: number; inferThreads?: number; inferWorkers?: number; model: string };
   rows: BenchRow[];
   batches?: { timings: BatchTiming[]; fastest: Record<string, { batchSize: number; msPerFrame: number }> };
 }
@@ -185,8 +186,11 @@ async function timeBatches(sizes: string[], batchSizes: number[]): Promise<NonNu
   return { timings, fastest };
 }
 
-function inferSettings(): { intraOpThreads?: number } {
-  return values['infer-threads'] ? { intraOpThreads: Number(values['infer-threads']) } : {};
+function inferSettings(): { intraOpThreads?: number; workers?: number } {
+  return {
+    ...(values['infer-threads'] ? { intraOpThreads: Number(values['infer-threads']) } : {}),
+    ...(values['infer-workers'] ? { workers: Number(values['infer-workers']) } : {}),
+  };
 }
 
 function round(value: number, digits = 1): number {
@@ -209,6 +213,7 @@ async function main(): Promise<void> {
       crf: Number(values.crf),
       batchSize: Number(values['batch-size']),
       inferThreads: values['infer-threads'] ? Number(values['infer-threads']) : undefined,
+      inferWorkers: values['infer-workers'] ? Number(values['infer-workers']) : undefined,
       model: values.model ?? defaultModelPath(),
     },
     rows: [],
@@ -230,6 +235,7 @@ async function main(): Promise<void> {
           device: values.device as DeviceRequest,
           batchSize: Number(values['batch-size']),
           inferThreads: inferSettings().intraOpThreads,
+          inferWorkers: inferSettings().workers,
           preset: values.preset,
           crf: Number(values.crf),
         });

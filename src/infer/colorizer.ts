@@ -66,6 +66,11 @@ export class Colorizer {
     return pooled;
   }
 
+  /** How many `colorize` calls can run at once (one per inference worker); more wait their turn. */
+  get parallelRuns(): number {
+    return this.sessions.parallelRuns;
+  }
+
   /** Whether the local network takes colour hints (model.json `local.inputs.hints`). */
   get acceptsHints(): boolean {
     return this.config.local.hintsInput !== undefined;

@@ -22,6 +22,8 @@ export interface OpenedSessions {
 export interface SessionSettings {
   /** onnxruntime intra-op threads on the CPU device; default from the core count (cpuInferenceThreads). */
   intraOpThreads?: number;
+  /** Copies of the sessions on the CPU device, each on its own worker thread; default from the core count (cpuInferenceWorkers). */
+  workers?: number;
 }
 
 /**
@@ -31,6 +33,15 @@ export interface SessionSettings {
  */
 export function cpuInferenceThreads(cores = availableParallelism()): number {
   return cores <= 2 ? 1 : Math.floor(cores / 2);
+}
+
+/**
+ * Session copies for CPU inference. On ≤ 2 cores two single-threaded copies run independent
+ * batches side by side (README, Performance: one copy left the second core idle while it ran);
+ * above, one copy with cpuInferenceThreads threads.
+ */
+export function cpuInferenceWorkers(cores = availableParallelism()): number {
+  return cores <= 2 ? 2 : 1;
 }
 
 /**

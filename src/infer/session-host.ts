@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../decode/errors.js';
-import type { Device, DeviceRequest, SessionSettings } from './device.js';
+import { cpuInferenceWorkers, type Device, type DeviceRequest, type SessionSettings } from './device.js';
 import type { PlainTensor, SessionRequest, SessionResponse } from './session-protocol.js';
 import { WorkerChannel, workerEntryUrl } from '../workers/channel.js';
 
@@ -22,23 +22,43 @@ export class SessionHost {
   /** Input and output tensor names of each session, in the order of the files opened. */
   inputNames: string[][] = [];
   outputNames: string[][] = [];
-  private readonly worker: Worker;
   private readonly channel: WorkerChannel<SessionRequest, SessionResponse>;
+  /** Requests awaited from each worker: a run goes to the least busy. */
+  private readonly busy: number[];
 
-  private constructor() {
-    this.worker = new Worker(workerEntryUrl(import.meta.url, 'session-worker'));
-    this.channel = new WorkerChannel([this.worker], 'inference worker', (answer) => (answer.userError ? new UserError(answer.error) : new Error(answer.error)));
+  private constructor(private readonly workers: Worker[]) {
+    // The channel holds this same array: workers it takes in later are ours too.
+    this.channel = new WorkerChannel(workers, 'inference worker', (answer) => (answer.userError ? new UserError(answer.error) : new Error(answer.error)));
+    this.busy = workers.map(() => 0);
   }
 
-  /** Starts the worker and opens one session per file there (device choice as in openSessions). */
+  /** How many runs can go at once (one per worker). */
+  get parallelRuns(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Starts a worker and opens one session per file there (device choice as in openSessions). On
+   * the CPU device, `settings.workers` more workers (default cpuInferenceWorkers) each open their
+   * own copy, so that independent batches run side by side.
+   */
   static async open(files: string[], device: DeviceRequest, settings: SessionSettings): Promise<OpenedHost> {
-    const host = new SessionHost();
+    const host = new SessionHost([newWorker()]);
     try {
-      const { opened } = await host.channel.request(host.worker, { kind: 'open', files, device, settings });
+      const { opened } = await host.channel.request(host.workers[0], { kind: 'open', files, device, settings });
       if (!opened) throw new Error('inference worker opened no sessions');
+      const count = opened.device === 'cpu' ? Math.max(1, settings.workers ?? cpuInferenceWorkers()) : 1;
+      const more = Array.from({ length: count - 1 }, newWorker);
+      for (const worker of more) {
+        host.channel.add(worker, 'inference worker');
+        host.busy.push(0);
+      }
+      const copiesStarted = performance.now();
+      await Promise.all(more.map((worker) => host.channel.request(worker, { kind: 'open', files, device: 'cpu', settings })));
+      const copiesSeconds = (performance.now() - copiesStarted) / 1000;
       host.inputNames = opened.inputNames;
       host.outputNames = opened.outputNames;
-      return { host, device: opened.device, selectSeconds: opened.selectSeconds, loadSeconds: opened.loadSeconds };
+      return { host, device: opened.device, selectSeconds: opened.selectSeconds, loadSeconds: opened.loadSeconds + copiesSeconds };
     } catch (error) {
       await host.channel.close('inference worker failed to open');
       throw error;
@@ -46,17 +66,27 @@ export class SessionHost {
   }
 
   /**
-   * Runs session `index` on float32 feeds. The feeds' buffers are transferred to the worker (the
-   * arrays are left empty here), so pass arrays that own their buffers.
+   * Runs session `index` on float32 feeds, on the least busy worker. The feeds' buffers are
+   * transferred to the worker (the arrays are left empty here), so pass arrays that own their buffers.
    */
   async run(index: number, feeds: Record<string, PlainTensor>): Promise<Record<string, PlainTensor | { type: string; dims: number[] }>> {
     const transfer = [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))];
-    const { outputs } = await this.channel.request(this.worker, { kind: 'run', session: index, feeds }, transfer);
-    if (!outputs) throw new Error('inference worker returned no outputs');
-    return outputs;
+    const w = this.busy.indexOf(Math.min(...this.busy));
+    this.busy[w]++;
+    try {
+      const { outputs } = await this.channel.request(this.workers[w], { kind: 'run', session: index, feeds }, transfer);
+      if (!outputs) throw new Error('inference worker returned no outputs');
+      return outputs;
+    } finally {
+      this.busy[w]--;
+    }
   }
 
   async release(): Promise<void> {
     await this.channel.close('inference worker released');
   }
+}
+
+function newWorker(): Worker {
+  return new Worker(workerEntryUrl(import.meta.url, 'session-worker'));
 }

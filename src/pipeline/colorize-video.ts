@@ -80,6 +80,8 @@ export interface ColorizeOptions {
   colorizer?: Colorizer;
   /** onnxruntime intra-op threads on the CPU device; default from the core count. */
   inferThreads?: number;
+  /** Copies of the network on the CPU device running batches side by side; default from the core count. */
+  inferWorkers?: number;
   /** Frames buffered between stages; memory is bounded by it. */
   queueSize?: number;
   /** Bytes the frames in flight may take (default 768 MiB): large or deep frames get shorter queues. */
@@ -159,7 +161,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
   if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads }));
+  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers }));
   const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
   const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
   try {
@@ -390,21 +392,33 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   }
   const hintPlanes = (list: FrameHint[] | undefined) => (list ? rasterizeHints(list, working.gridWidth, working.gridHeight) : undefined);
 
+  // Batches run side by side on the colorizer's workers (results still leave in frame order), as
+  // many as it has and the memory budget holds beside the queues.
+  const batchesInFlight = Math.max(1, Math.min(colorizer.parallelRuns, Math.floor(framesFit / batchSize) - 1));
   const inferStage = async () => {
     let batch: PreparedFrame[] = [];
+    const running: Promise<{ frames: PreparedFrame[]; abs: Float32Array[] }>[] = [];
+    const deliverOldest = async () => {
+      const { frames, abs } = await running.shift()!;
+      for (let i = 0; i < frames.length; i++) await colored.push({ prepared: frames[i], ab: abs[i] });
+    };
     const flush = async () => {
       if (batch.length === 0) return;
-      const vectors = await Promise.all(batch.map((p) => globals.forShot(p.shot)));
-      const hints = hintsByFrame.size > 0 ? batch.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
-      const abs = await clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors, hints));
-      for (let i = 0; i < batch.length; i++) await colored.push({ prepared: batch[i], ab: abs[i] });
+      const frames = batch;
       batch = [];
+      const vectors = await Promise.all(frames.map((p) => globals.forShot(p.shot)));
+      const hints = hintsByFrame.size > 0 ? frames.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
+      const result = clock.time('infer', () => colorizer.colorize(frames.map((p) => p.working), working.width, working.height, vectors, hints)).then((abs) => ({ frames, abs }));
+      result.catch(() => undefined); // awaited in order by deliverOldest; failures surface there
+      running.push(result);
+      if (running.length >= batchesInFlight) await deliverOldest();
     };
     for await (const prepared of decoded) {
       batch.push(prepared);
       if (batch.length >= batchSize) await flush();
     }
     await flush();
+    while (running.length > 0) await deliverOldest();
     colored.end();
   };
 

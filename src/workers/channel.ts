@@ -25,12 +25,13 @@ export class WorkerChannel<Request extends { id: number }, Response extends Answ
     what: string,
     private readonly toError: (answer: Extract<Response, { ok: false }>) => Error = (answer) => new Error(answer.error),
   ) {
-    for (const worker of workers) {
-      worker.on('message', (answer: Response) => this.settle(answer));
-      worker.on('error', (error) => this.fail(error));
-      worker.on('exit', (code) => this.fail(new Error(`${what} exited (code ${code})`)));
-      worker.unref();
-    }
+    for (const worker of workers) this.listen(worker, what);
+  }
+
+  /** Takes one more worker into the channel. */
+  add(worker: Worker, what: string): void {
+    this.workers.push(worker);
+    this.listen(worker, what);
   }
 
   /** Sends one request to `worker` (transferring `transfer`) and resolves with its successful answer. */
@@ -48,6 +49,13 @@ export class WorkerChannel<Request extends { id: number }, Response extends Answ
   async close(reason: string): Promise<void> {
     this.failure ??= new Error(reason);
     await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private listen(worker: Worker, what: string): void {
+    worker.on('message', (answer: Response) => this.settle(answer));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`${what} exited (code ${code})`)));
+    worker.unref();
   }
 
   private settle(answer: Response): void {
