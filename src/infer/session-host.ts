@@ -23,7 +23,7 @@ export class SessionHost {
   inputNames: string[][] = [];
   outputNames: string[][] = [];
   private readonly channel: WorkerChannel<SessionRequest, SessionResponse>;
-  /** Requests awaited from each worker: a run goes to the least busy. */
+  /** Requests awaited from each worker (infinite until its sessions are open): a run goes to the least busy. */
   private readonly busy: number[];
 
   private constructor(private readonly workers: Worker[]) {
@@ -39,8 +39,8 @@ export class SessionHost {
 
   /**
    * Starts a worker and opens one session per file there (device choice as in openSessions). On
-   * the CPU device, `settings.workers` more workers (default cpuInferenceWorkers) each open their
-   * own copy, so that independent batches run side by side.
+   * the CPU device, up to `settings.workers` workers in all (default cpuInferenceWorkers) each
+   * open their own copy, so that independent batches run side by side.
    */
   static async open(files: string[], device: DeviceRequest, settings: SessionSettings): Promise<OpenedHost> {
     const host = new SessionHost([newWorker()]);
@@ -48,17 +48,19 @@ export class SessionHost {
       const { opened } = await host.channel.request(host.workers[0], { kind: 'open', files, device, settings });
       if (!opened) throw new Error('inference worker opened no sessions');
       const count = opened.device === 'cpu' ? Math.max(1, settings.workers ?? cpuInferenceWorkers()) : 1;
-      const more = Array.from({ length: count - 1 }, newWorker);
-      for (const worker of more) {
+      // The copies load while the first already runs batches: a copy takes work once it is open.
+      for (let k = 1; k < count; k++) {
+        const worker = newWorker();
         host.channel.add(worker, 'inference worker');
-        host.busy.push(0);
+        host.busy.push(Number.POSITIVE_INFINITY);
+        host.channel.request(worker, { kind: 'open', files, device: 'cpu', settings }).then(
+          () => (host.busy[k] = 0),
+          () => undefined, // a copy that cannot open is never used; the first one carries on
+        );
       }
-      const copiesStarted = performance.now();
-      await Promise.all(more.map((worker) => host.channel.request(worker, { kind: 'open', files, device: 'cpu', settings })));
-      const copiesSeconds = (performance.now() - copiesStarted) / 1000;
       host.inputNames = opened.inputNames;
       host.outputNames = opened.outputNames;
-      return { host, device: opened.device, selectSeconds: opened.selectSeconds, loadSeconds: opened.loadSeconds + copiesSeconds };
+      return { host, device: opened.device, selectSeconds: opened.selectSeconds, loadSeconds: opened.loadSeconds };
     } catch (error) {
       await host.channel.close('inference worker failed to open');
       throw error;
