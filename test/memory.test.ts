@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClip } from './helpers/media.js';
+import { ffmpeg, makeClip } from './helpers/media.js';
 import { writeTestModel } from './helpers/test-models.js';
 
 const run = promisify(execFile);
@@ -21,16 +21,19 @@ afterAll(async () => {
 });
 
 /** Renders in a fresh Node process and returns its peak resident memory in MiB. */
-async function peakMemoryOfRender(clip: string): Promise<{ peakMiB: number; frames: number; queueHighWater: number }> {
+async function peakMemoryOfRender(
+  clip: string,
+  output = `${clip}.out.mp4`,
+): Promise<{ peakMiB: number; frames: number; queueHighWater: number; queueFrames: number; outputBits: number }> {
   const script = join(dir, 'render.mjs');
   const entry = resolve('dist/src/pipeline/index.js');
   await writeFile(
     script,
     `import { colorizeVideo } from ${JSON.stringify(entry)};
 const r = await colorizeVideo({ input: process.argv[2], output: process.argv[3], overwrite: true, model: process.argv[4], preset: 'ultrafast', temporalStrength: 0.8 });
-console.log(JSON.stringify({ peakMiB: process.resourceUsage().maxRSS / 1024, frames: r.frames, queueHighWater: r.queueHighWater }));`,
+console.log(JSON.stringify({ peakMiB: process.resourceUsage().maxRSS / 1024, frames: r.frames, queueHighWater: r.queueHighWater, queueFrames: r.queueFrames, outputBits: r.outputBits }));`,
   );
-  const { stdout } = await run(process.execPath, [script, clip, `${clip}.out.mp4`, model], { maxBuffer: 1 << 20 });
+  const { stdout } = await run(process.execPath, [script, clip, output, model], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
@@ -47,5 +50,20 @@ describe('memory', () => {
     // 20x the frames, (almost) the same peak: growth would show as hundreds of MiB (each frame is 337 KiB + float planes).
     expect(b.peakMiB).toBeLessThan(a.peakMiB + 60);
     expect(b.peakMiB).toBeLessThan(700);
+  }, 600_000);
+
+  it('a 4096x3112 16-bit RGB scan sequence renders at 16 bits within the stated bound (2.5 GiB peak resident), one frame per queue', async () => {
+    // Black-and-white film scans: R = G = B, 76 MB per frame.
+    const folder = join(dir, 'scan4k');
+    await mkdir(folder);
+    await ffmpeg([
+      '-f', 'lavfi', '-i', 'testsrc2=size=4096x3112:rate=24,hue=s=0,format=rgb48le',
+      '-frames:v', '5', '-start_number', '1', join(folder, 'scan_%06d.tif'),
+    ]);
+    const r = await peakMemoryOfRender(folder, join(dir, 'scan4k.mkv'));
+    expect(r.frames).toBe(5);
+    expect(r.outputBits).toBe(16);
+    expect(r.queueFrames).toBe(1);
+    expect(r.peakMiB).toBeLessThan(2560);
   }, 600_000);
 });
