@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI smoke test for the training code: the MobileNetV2 implementation against
-# mobilenet_v2_check.npz, 2 training steps on a few images of one shard (global
+# mobilenet_v2_check.npz, 2 training steps (perceptual term on) on a few images of one shard (global
 # features cached in the temp dir), ONNX export (fp16 weights), and a load + run of
 # the export with onnxruntime-node, including the hint input.
 # Everything goes to a temporary directory; exits non-zero on any failure.
@@ -18,7 +18,7 @@ fi
 "$PY" training/mobilenet.py
 SHARD="$(basename "$(ls "$DATA"/train-*.zip | head -n 1)" .zip)"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --steps 2 --warmup 1 --log-every 1 --val-every 2 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
+  --steps 2 --warmup 1 --log-every 1 --val-every 2 --threads 2 --perceptual 0.1 --ckpt "$TMP/ckpt/latest.pt"
 "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" --fp16-weights
 node training/verify_onnx.cjs "$TMP/model" "$TMP/reference.json" 0.5
 # The GPU round's CPU dry run: resume the committed checkpoint, 2 more steps, held-out sweep, export.

@@ -15,16 +15,16 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from color import load_bins, nearest_bin, rebalance_weights, soft_encode, annealed_mean, rgb_to_lab  # noqa: E402
+from color import load_bins, nearest_bin, rebalance_weights, soft_encode, annealed_mean, lab_to_rgb, rgb_to_lab  # noqa: E402
 from data import DEFAULT_ROOT, Batcher, cached_names, global_features, load_images  # noqa: E402
 from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
 from model import Colorizer, decode  # noqa: E402
-from mobilenet import PRETRAINED  # noqa: E402
+from mobilenet import PRETRAINED, MobileNetV2  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
 VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
-RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5}  # defaults of the options a checkpoint carries over
+RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0}  # defaults of the options a checkpoint carries over
 
 
 def parse(argv=None):
@@ -57,6 +57,8 @@ def parse(argv=None):
     p.add_argument('--lam', type=float, default=None, help='class-rebalancing mix with uniform (default 0.5)')
     p.add_argument('--huber', type=float, default=None,
                    help='class head: weight of a Huber loss on the annealed mean (T=1) against the true a*b* (default 0)')
+    p.add_argument('--perceptual', type=float, default=None,
+                   help='weight of a perceptual term: frozen MobileNetV2 1/4 and 1/8 features of the colorized crop vs the truth (default 0)')
     p.add_argument('--hint-prob', type=float, default=None, help='share of training crops given colour hints (default 0.5)')
     p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     p.add_argument('--resume', action='store_true')
@@ -81,6 +83,26 @@ def bin_counts(batcher, bins, n_batches=20):
         ab = batcher.next()[1]
         counts += torch.bincount(nearest_bin(ab, bins), minlength=bins.shape[0]).float()
     return counts
+
+
+class Perceptual(torch.nn.Module):
+    """Mean squared distance between the frozen ImageNet MobileNetV2's 1/4 and 1/8 features of the
+    colorized crop (a*b* decoded at T = 1, upsampled, the crop's own L*) and of the true crop."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = MobileNetV2(upto=6)  # blocks up to the 1/8 tap; frozen
+
+    def features(self, rgb):
+        return self.encoder((rgb * 255.0 - 128.0) / 128.0)
+
+    def forward(self, L, ab, rgb):
+        ab = F.interpolate(ab, size=L.shape[2:], mode='bilinear', align_corners=False)
+        colorized = lab_to_rgb(torch.cat([L * 100.0 + 50.0, ab], dim=1)).clamp(0, 1)
+        with torch.no_grad():
+            truth = self.features(rgb)
+        ours = self.features(colorized)
+        return sum(F.mse_loss(ours[k], truth[k]) for k in (4, 8))
 
 
 def loss_fn(out, ab, head, bins, weights, huber):
@@ -199,6 +221,7 @@ def main(argv=None):
     weights = rebalance_weights(counts, bins, args.lam)
 
     model.to(dev).train()
+    perceptual = Perceptual().to(dev).eval() if args.perceptual > 0 else None
     if dev.type == 'cpu':
         model = model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -211,7 +234,7 @@ def main(argv=None):
             s.setdefault('exp_avg', torch.zeros_like(s['exp_avg_sq']))
         opt.load_state_dict(osd)
     log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
-        f'crop={args.crop} S={args.global_size} from step {step} threads={args.threads} device={dev}')
+        f'crop={args.crop} S={args.global_size} perceptual={args.perceptual} from step {step} threads={args.threads} device={dev}')
 
     kind = 'gpu' if dev.type == 'cuda' else 'cpu'
     t_ck = t_start = time.time()
@@ -237,13 +260,16 @@ def main(argv=None):
                 break
         for g in opt.param_groups:
             g['lr'] = lr_at(step - first if first else step, args, frac)
-        L, ab, gfeat, hints, _ = batcher.next()
+        L, ab, gfeat, hints, rgb = batcher.next()
         L = L.to(dev)
         if dev.type == 'cpu':
             L = L.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
             out = model(L, hints=hints.to(dev), global_in=gfeat.to(dev))
         loss = loss_fn(out, ab.to(dev), args.head, bins.to(dev), weights, args.huber)
+        if perceptual is not None:
+            mean_ab = annealed_mean(out.float(), bins.to(dev), 1.0) if args.head == 'class' else out.float() * 100.0
+            loss = loss + args.perceptual * perceptual(L.float(), mean_ab, rgb.to(dev))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
