@@ -12,6 +12,7 @@ the casts when it loads the graph, so the arithmetic stays float32): half the fi
 """
 import argparse
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -31,6 +32,9 @@ MODEL_NAME = 'colorize-mnv2-unet'
 MULTIPLE_OF = 32  # MobileNetV2's SAME padding is traced for even sizes at every stride-2 layer
 
 MAX_BYTES = 16 * 2**20
+# PyTorch >= 2.9 exports through dynamo by default, which needs onnxscript (not on the GPU hosts);
+# the TorchScript exporter writes the graphs this project has always shipped.
+TORCHSCRIPT_EXPORTER = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
 
 
 def parse():
@@ -109,11 +113,11 @@ def main():
 
     torch.onnx.export(glob, (Lg,), gpath, input_names=['L_global'], output_names=['global_features'],
                       dynamic_axes={'L_global': {0: 'N'}, 'global_features': {0: 'N'}},
-                      opset_version=args.opset, do_constant_folding=True)
+                      opset_version=args.opset, do_constant_folding=True, **TORCHSCRIPT_EXPORTER)
     torch.onnx.export(local, (L, g_ref, hints), lpath, input_names=['L', 'global_features', 'hints'], output_names=['ab'],
                       dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'global_features': {0: 'N'},
                                     'hints': {0: 'N', 2: 'h', 3: 'w'}, 'ab': {0: 'N', 2: 'h', 3: 'w'}},
-                      opset_version=args.opset, do_constant_folding=True)
+                      opset_version=args.opset, do_constant_folding=True, **TORCHSCRIPT_EXPORTER)
     for p in (gpath, lpath):
         if args.fp16_weights:
             store_weights_fp16(p)
