@@ -4,7 +4,7 @@
  * run (the ratio is what to compare across machines; absolute figures move with load).
  *
  *   npm run bench -- [--device auto|cpu|webgpu|cuda] [--seconds 4] [--sizes 854x480,1920x1080] [--model DIR]
- *                    [--batch-size 4] [--infer-threads N] [--infer-workers N] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
+ *                    [--batch-size N (default: the device's)] [--infer-threads N] [--infer-workers N] [--no-int8] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
  *                    [--json] [--out FILE]
  *
  * --end-to-end also times the command as a user runs it (`node bin/colorize-video.js`, needs
@@ -40,9 +40,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '4' },
     sizes: { type: 'string', default: '854x480,1920x1080' },
     model: { type: 'string' },
-    'batch-size': { type: 'string', default: '4' },
+    'batch-size': { type: 'string' },
     'infer-threads': { type: 'string' },
     'infer-workers': { type: 'string' },
+    'no-int8': { type: 'boolean', default: false },
     preset: { type: 'string', default: 'medium' },
     crf: { type: 'string', default: '18' },
     repeat: { type: 'string', default: '1' },
@@ -60,6 +61,8 @@ export interface BenchRow {
   device: string;
   /** Which repetition of the clip this is (0-based). */
   repetition: number;
+  /** Frames per inference batch the run used (the device's default unless --batch-size). */
+  batchSize: number;
   colorizeSeconds: number;
   colorizeFps: number;
   transcodeSeconds: number;
@@ -90,7 +93,7 @@ export interface BatchTiming {
 export interface BenchReport {
   date: string;
   host: { cpus: number; cpuModel: string; loadAverage: number[]; node: string };
-  settings: { device: string; seconds: number; preset: string; crf: number; batchSize: number; inferThreads?: number; inferWorkers?: number; model: string };
+  settings: { device: string; seconds: number; preset: string; crf: number; batchSize?: number; inferThreads?: number; inferWorkers?: number; model: string };
   rows: BenchRow[];
   batches?: { timings: BatchTiming[]; fastest: Record<string, { batchSize: number; msPerFrame: number }> };
 }
@@ -135,8 +138,9 @@ async function timeCommand(input: string, output: string): Promise<number> {
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
   }
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('--end-to-end runs bin/colorize-video.js: run `npm run build` first');
-  const args = [bin, input, '-o', output, '--overwrite', '--json', '--device', values.device!, '--batch-size', values['batch-size']!, '--preset', values.preset!, '--crf', values.crf!];
+  const args = [bin, input, '-o', output, '--overwrite', '--json', '--device', values.device!, ...(values['batch-size'] ? ['--batch-size', values['batch-size']] : []), '--preset', values.preset!, '--crf', values.crf!];
   if (values.model) args.push('--model', values.model);
+  if (values['no-int8']) args.push('--no-int8');
   const start = performance.now();
   await run(process.execPath, args, { env: { ...process.env, COLORIZE_VIDEO_NO_CACHE: '1' } });
   return (performance.now() - start) / 1000;
@@ -186,10 +190,11 @@ async function timeBatches(sizes: string[], batchSizes: number[]): Promise<NonNu
   return { timings, fastest };
 }
 
-function inferSettings(): { intraOpThreads?: number; workers?: number } {
+function inferSettings(): { intraOpThreads?: number; workers?: number; cpuVariant?: boolean } {
   return {
     ...(values['infer-threads'] ? { intraOpThreads: Number(values['infer-threads']) } : {}),
     ...(values['infer-workers'] ? { workers: Number(values['infer-workers']) } : {}),
+    ...(values['no-int8'] ? { cpuVariant: false } : {}),
   };
 }
 
@@ -211,7 +216,7 @@ async function main(): Promise<void> {
       seconds: Number(values.seconds),
       preset: values.preset!,
       crf: Number(values.crf),
-      batchSize: Number(values['batch-size']),
+      batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
       inferThreads: values['infer-threads'] ? Number(values['infer-threads']) : undefined,
       inferWorkers: values['infer-workers'] ? Number(values['infer-workers']) : undefined,
       model: values.model ?? defaultModelPath(),
@@ -233,9 +238,10 @@ async function main(): Promise<void> {
           overwrite: true,
           model: values.model,
           device: values.device as DeviceRequest,
-          batchSize: Number(values['batch-size']),
+          batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
           inferThreads: inferSettings().intraOpThreads,
           inferWorkers: inferSettings().workers,
+          cpuVariant: inferSettings().cpuVariant,
           preset: values.preset,
           crf: Number(values.crf),
         });
@@ -246,6 +252,7 @@ async function main(): Promise<void> {
           frames: result.frames,
           device: result.device,
           repetition,
+          batchSize: result.batchSize,
           colorizeSeconds: round(result.seconds, 3),
           colorizeFps: round(result.fps, 2),
           transcodeSeconds: round(transcodeSeconds, 3),

@@ -90,6 +90,9 @@ describe('farm job data', () => {
     expect(() => parseChunkJob({ ...valid(), file: '../chunk-0000.mov' })).toThrow(/file/);
     expect(() => parseChunkJob({ ...valid(), settings: { ...valid().settings, preset: 'fast;ls' } })).toThrow(/preset/);
     expect(() => parseChunkJob({ ...valid(), settings: { ...valid().settings, codec: 'rawvideo' } })).toThrow(/codec/);
+    // No batch size: each worker takes its own device's default.
+    expect(parseChunkJob({ ...valid(), settings: { ...valid().settings, batchSize: null } }).settings.batchSize).toBeNull();
+    expect(() => parseChunkJob({ ...valid(), settings: { ...valid().settings, batchSize: 0 } })).toThrow(/batchSize/);
     // Per-shot settings: the project file's checks, and reference images inside the input root.
     const shotSettings = (value: unknown) => ({ ...valid(), settings: { ...valid().settings, shotSettings: value } });
     expect(parseChunkJob(shotSettings({ '3': { intensity: 0.5, reference: 'refs/sky.jpg' } })).settings.shotSettings).toEqual({ '3': { intensity: 0.5, reference: 'refs/sky.jpg' } });

@@ -30,11 +30,13 @@ async function copyOfShipped(name: string): Promise<string> {
 }
 
 describe('model integrity', () => {
-  it('the shipped model.json records the size and SHA-256 of both graphs, and they match', async () => {
+  it('the shipped model.json records the size and SHA-256 of every graph (the int8 CPU variant too), and they match', async () => {
     const config = await loadModelConfig(SHIPPED);
+    expect(config.local.cpuFile).toBe('colorizer-int8.onnx');
     for (const [file, facts] of [
       [config.global.file, config.integrity.global],
       [config.local.file, config.integrity.local],
+      [config.local.cpuFile ?? '', config.integrity.localCpu ?? {}],
     ] as const) {
       const data = await readFile(join(SHIPPED, file));
       expect(facts.bytes).toBe(data.length);

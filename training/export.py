@@ -26,7 +26,9 @@ from onnx import TensorProto, helper, numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins  # noqa: E402
 from model import G, LocalExport  # noqa: E402
+from quantize import calibrate, quantize_decoder  # noqa: E402
 from train import ECCV, HERE, load_model_from_ckpt  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, global_features, load_images  # noqa: E402
 
 MODEL_NAME = 'colorize-mnv2-unet'
 MULTIPLE_OF = 32  # MobileNetV2's SAME padding is traced for even sizes at every stride-2 layer
@@ -48,17 +50,21 @@ def parse():
     p.add_argument('--working-short-side', type=int, default=224)
     p.add_argument('--ref', default=os.path.join(HERE, 'runs', 'onnx_reference.json'))
     p.add_argument('--fp16-weights', action='store_true', help='store weights as float16 (computed in float32)')
+    p.add_argument('--int8-cpu', action='store_true',
+                   help='also write colorizer-int8.onnx (decoder in int8, calibrated on held-out crops) for the CPU provider')
+    p.add_argument('--data', default=DEFAULT_ROOT, help='training shards, for the held-out calibration crops')
+    p.add_argument('--calib-images', type=int, default=96)
     return p.parse_args()
 
 
-def store_weights_fp16(path, min_elements=16):
-    """Rewrites an ONNX file so every float32 initializer of at least `min_elements` values is stored
-    as float16 and cast back to float32 by a Cast node at the start of the graph."""
+def store_weights_fp16(path, min_elements=16, keep=()):
+    """Rewrites an ONNX file so every float32 initializer of at least `min_elements` values (but those
+    named in `keep`) is stored as float16 and cast back to float32 by a Cast node at the start of the graph."""
     m = onnx.load(path)
     graph = m.graph
     casts, initializers = [], []
     for init in graph.initializer:
-        if init.data_type == TensorProto.FLOAT and int(np.prod(init.dims)) >= min_elements:
+        if init.data_type == TensorProto.FLOAT and int(np.prod(init.dims)) >= min_elements and init.name not in keep:
             half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + '_fp16')
             initializers.append(half)
             casts.append(helper.make_node('Cast', [half.name], [init.name], to=TensorProto.FLOAT, name=init.name + '_to_fp32'))
@@ -70,6 +76,25 @@ def store_weights_fp16(path, min_elements=16):
     del graph.node[:]
     graph.node.extend(nodes)
     onnx.save(m, path)
+
+
+def write_int8_variant(lpath, qpath, local, model, args):
+    """colorizer.onnx (float32 weights, as just exported) -> colorizer-int8.onnx; returns the
+    quantization constants' names (kept in float32 by store_weights_fp16)."""
+    imgs, names = load_images(args.data, None, None, 'holdout', 0, min_side=100, log=lambda *a: None)
+    imgs, names = imgs[:args.calib_images], names[:args.calib_images]
+    feats = global_features(imgs, names, model.config['global_size'], log=lambda *a: None)
+    # Centre crops without hints (the automatic mode) and random crops with hints, as in training.
+    plain = Batcher(imgs, feats, 128, 32, augment=False).all_batches()
+    hinted = Batcher(imgs, feats, 128, 32, seed=1, hint_prob=1.0)
+    with torch.no_grad():
+        batches = [(L, model.glob.head(g.float()), h) for L, _, g, h, _ in list(plain) + [hinted.next() for _ in range(3)]]
+    m = onnx.load(lpath)
+    ranges = calibrate(local, m.graph, batches)
+    added = quantize_decoder(m, ranges)
+    onnx.save(m, qpath)
+    print(f'[export] {qpath}: {len(ranges)} activations calibrated on {len(imgs)} held-out crops')
+    return added
 
 
 def reference_inputs(S, h=64, w=96):
@@ -118,9 +143,15 @@ def main():
                       dynamic_axes={'L': {0: 'N', 2: 'H', 3: 'W'}, 'global_features': {0: 'N'},
                                     'hints': {0: 'N', 2: 'h', 3: 'w'}, 'ab': {0: 'N', 2: 'h', 3: 'w'}},
                       opset_version=args.opset, do_constant_folding=True, **TORCHSCRIPT_EXPORTER)
-    for p in (gpath, lpath):
+    qpath = os.path.join(args.out, 'colorizer-int8.onnx')
+    quantized = set()
+    if args.int8_cpu:
+        quantized = write_int8_variant(lpath, qpath, local, model, args)
+    elif os.path.exists(qpath):
+        os.remove(qpath)  # a variant of an earlier model must not stay beside this one
+    for p in (gpath, lpath) + ((qpath,) if args.int8_cpu else ()):
         if args.fp16_weights:
-            store_weights_fp16(p)
+            store_weights_fp16(p, keep=quantized)
         onnx.checker.check_model(onnx.load(p), full_check=True)
         size = os.path.getsize(p)
         print(f'[export] {p}: {size / 2**20:.2f} MiB, onnx.checker ok')
@@ -135,7 +166,8 @@ def main():
                    'size': S, 'features': G, **file_facts(gpath)},
         'local': {'file': 'colorizer.onnx', 'inputs': {'L': 'L', 'global': 'global_features', 'hints': 'hints'},
                   'output': 'ab', 'multipleOf': MULTIPLE_OF, 'outputStride': 4,
-                  'workingShortSide': args.working_short_side, **file_facts(lpath)},
+                  'workingShortSide': args.working_short_side, **file_facts(lpath),
+                  **({'cpu': {'file': 'colorizer-int8.onnx', **file_facts(qpath)}} if args.int8_cpu else {})},
         'output': {'ab': {'scale': 1}},
     }
     with open(os.path.join(args.out, 'model.json'), 'w') as f:

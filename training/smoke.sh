@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI smoke test for the training code: the MobileNetV2 implementation against
 # mobilenet_v2_check.npz, 2 training steps (perceptual term on) on a few images of one shard (global
-# features cached in the temp dir), ONNX export (fp16 weights), and a load + run of
+# features cached in the temp dir), ONNX export (fp16 weights, int8 CPU variant), and a load + run of
 # the export with onnxruntime-node, including the hint input.
 # Everything goes to a temporary directory; exits non-zero on any failure.
 # Needs ../shared/datasets/train/train-*.zip and ../shared/pretrained/{mobilenet_v2_imagenet,mobilenet_v2_check,eccv16_partial}.npz.
@@ -19,8 +19,13 @@ fi
 SHARD="$(basename "$(ls "$DATA"/train-*.zip | head -n 1)" .zip)"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --steps 2 --warmup 1 --log-every 1 --val-every 2 --threads 2 --perceptual 0.1 --ckpt "$TMP/ckpt/latest.pt"
-"$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" --fp16-weights
+# With the int8 CPU variant (calibrated on held-out crops), checked in onnxruntime-node and on held-out crops.
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" \
+  --fp16-weights --int8-cpu --calib-images 16
 node training/verify_onnx.cjs "$TMP/model" "$TMP/reference.json" 0.5
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/int8_heldout.py dump "$TMP/heldout" --ckpt "$TMP/ckpt/latest.pt" --skip 170
+node training/int8_heldout.cjs "$TMP/model" "$TMP/heldout"
+"$PY" training/int8_heldout.py score "$TMP/heldout"
 # The GPU round's CPU dry run: resume the committed checkpoint, 2 more steps, held-out sweep, export.
 COLORIZE_STASH="$TMP/stash" PYTHON="$PY" bash training/gpu_round.sh --device cpu --steps 2 --max-images 16 --out "$TMP/round" > "$TMP/round.out" 2>&1 \
   || { cat "$TMP/round/round.log" "$TMP/round.out" >&2; exit 1; }

@@ -3,7 +3,9 @@
 // compare with the PyTorch outputs.
 //   node training/verify_onnx.cjs <model-dir> <reference.json> [tolerance]
 // Exits non-zero on a load failure, a shape mismatch or a difference above
-// the tolerance (a*b* units and feature units; default 0.01).
+// the tolerance (a*b* units and feature units; default 0.01). The int8 CPU variant
+// (model.json local.cpu, export.py --int8-cpu) gets its own tolerance: INT8_TOLERANCE
+// a*b* units (default 3).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -73,6 +75,22 @@ async function main() {
   }
   console.log('OK: onnxruntime-node matches PyTorch');
 
+  if (meta.local.cpu) {
+    const int8Tol = Number(process.env.INT8_TOLERANCE ?? 3);
+    const qs = await ort.InferenceSession.create(path.join(dir, meta.local.cpu.file));
+    const abQ = (await qs.run(feeds(tensor(ref.global_features))))[meta.local.output];
+    if (!sameDims(abQ.dims, want)) throw new Error(`int8 ab dims ${abQ.dims} != ${want}`);
+    const dQ = maxAbs(abQ.data, ref.ab.data);
+    let sum = 0;
+    for (let i = 0; i < abQ.data.length; i++) sum += Math.abs(abQ.data[i] - ref.ab.data[i]);
+    console.log(JSON.stringify({ int8_ab_max_abs_diff: dQ, int8_ab_mean_abs_diff: sum / abQ.data.length, int8_tolerance: int8Tol }));
+    if (!(dQ <= int8Tol)) {
+      console.error(`FAIL: ${meta.local.cpu.file} differs from PyTorch beyond ${int8Tol} a*b* units`);
+      process.exit(1);
+    }
+    console.log(`OK: ${meta.local.cpu.file} within ${int8Tol} a*b* units`);
+  }
+
   if (process.env.BENCH) {  // BENCH=1: time one 224x416 frame (default session options)
     const Lb = new ort.Tensor('float32', new Float32Array(224 * 416).fill(0.1), [1, 1, 224, 416]);
     const S = meta.global.size;
@@ -80,7 +98,12 @@ async function main() {
     const time = async (fn, n) => { await fn(); const t = process.hrtime.bigint(); for (let i = 0; i < n; i++) await fn(); return Number(process.hrtime.bigint() - t) / 1e6 / n; };
     const tl = await time(() => ls.run(withHints({ [meta.local.inputs.L]: Lb, [meta.local.inputs.global]: g2 }, zeroHints(1, 56, 104))), 20);
     const tg = await time(() => gs.run({ [meta.global.input]: Gb }), 20);
-    console.log(JSON.stringify({ colorizer_224x416_ms: tl, global_ms: tg }));
+    const timings = { colorizer_224x416_ms: tl, global_ms: tg };
+    if (meta.local.cpu) {
+      const qs = await ort.InferenceSession.create(path.join(dir, meta.local.cpu.file));
+      timings.colorizer_int8_224x416_ms = await time(() => qs.run(withHints({ [meta.local.inputs.L]: Lb, [meta.local.inputs.global]: g2 }, zeroHints(1, 56, 104))), 20);
+    }
+    console.log(JSON.stringify(timings));
   }
 }
 

@@ -13,8 +13,9 @@ export function addRenderOptions(command: Command): Command {
   return command
     .option('--model <dir>', 'model folder holding model.json (default: the shipped models/)')
     .addOption(new Option('--device <device>', 'inference device').choices(DEVICE_CHOICES).default('auto'))
-    .option('--batch-size <n>', 'frames per inference batch', integerIn(1, 256), 4)
+    .option('--batch-size <n>', 'frames per inference batch (default: 1 on the CPU, 4 on a GPU)', integerIn(1, 256))
     .option('--resolution <px>', 'working short side of the network input (default from model.json)', integerIn(16, 4096))
+    .option('--no-int8', "on the CPU, run the model's float network instead of its int8 variant (model.json local.cpu)")
     .addOption(new Option('--codec <codec>', 'output video codec (default: h264, or lossless ffv1 for sources above 8 bits)').choices(VIDEO_CODECS))
     .option('--fps <rate>', 'frame rate of an image-sequence input (default 24; 16 or 18 for silent film)', numberIn(1, 300))
     .option('--conceal', 'render through damaged frames with the decoder\'s concealment and report them (default: stop at the first)')
@@ -33,8 +34,9 @@ export function addRenderOptions(command: Command): Command {
 export interface RenderFlags {
   model?: string;
   device: DeviceRequest;
-  batchSize: number;
+  batchSize?: number;
   resolution?: number;
+  int8: boolean;
   codec?: VideoCodec;
   conceal?: boolean;
   fps?: number;
@@ -55,6 +57,7 @@ export async function renderOptionsFrom(flags: RenderFlags): Promise<Omit<Colori
     device: flags.device,
     batchSize: flags.batchSize,
     resolution: flags.resolution,
+    cpuVariant: flags.int8,
     codec: flags.codec,
     conceal: flags.conceal,
     fps: flags.fps,

@@ -20,7 +20,7 @@ interface SubmitFlags {
   outDir: string;
   pattern?: string;
   model?: string;
-  batchSize: number;
+  batchSize?: number;
   resolution?: number;
   codec: VideoCodec;
   crf: number;
@@ -48,7 +48,7 @@ export function addFarmCommand(program: Command, controller: AbortController): v
     .requiredOption('--out-dir <dir>', 'folder for the outputs, seen by every worker at the same path')
     .option('--pattern <glob>', 'files to take from folders (default: common video extensions)')
     .option('--model <dir>', 'model folder (workers must hold the same model files)')
-    .option('--batch-size <n>', 'frames per inference batch', integerIn(1, 256), 4)
+    .option('--batch-size <n>', 'frames per inference batch (default: chosen by each worker from its device)', integerIn(1, 256))
     .option('--resolution <px>', 'working short side of the network input', integerIn(16, 4096))
     .addOption(new Option('--codec <codec>', 'output video codec').choices(VIDEO_CODECS).default('h264'))
     .option('--crf <n>', 'quality for h264/h265', integerIn(0, 51), 18)
@@ -79,7 +79,7 @@ export function addFarmCommand(program: Command, controller: AbortController): v
             crf: flags.crf,
             preset: flags.preset,
             resolution: flags.resolution ?? null,
-            batchSize: flags.batchSize,
+            batchSize: flags.batchSize ?? null,
             temporalStrength: flags.temporal === false ? 0 : flags.temporal === true ? DEFAULT_TEMPORAL_STRENGTH : flags.temporal,
             sideBySide: Boolean(flags.sideBySide),
             samplesPerShot: null,

@@ -13,7 +13,8 @@ export interface FarmSettings {
   crf: number;
   preset: string;
   resolution: number | null;
-  batchSize: number;
+  /** null: each worker picks its device's default. */
+  batchSize: number | null;
   temporalStrength: number;
   sideBySide: boolean;
   samplesPerShot: number | null;
@@ -148,8 +149,8 @@ export function parseSettings(value: unknown): FarmSettings {
   if (crf > 51) bad('settings.crf');
   const resolution = s.resolution === null ? null : int(s.resolution, 'settings.resolution');
   if (resolution !== null && (resolution < 16 || resolution > 4096)) bad('settings.resolution');
-  const batchSize = int(s.batchSize, 'settings.batchSize');
-  if (batchSize < 1 || batchSize > 256) bad('settings.batchSize');
+  const batchSize = s.batchSize === null ? null : int(s.batchSize, 'settings.batchSize');
+  if (batchSize !== null && (batchSize < 1 || batchSize > 256)) bad('settings.batchSize');
   const temporalStrength = num(s.temporalStrength, 'settings.temporalStrength');
   if (temporalStrength < 0 || temporalStrength > 1) bad('settings.temporalStrength');
   if (typeof s.sideBySide !== 'boolean') bad('settings.sideBySide');

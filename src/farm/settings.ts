@@ -11,7 +11,7 @@ export function farmSettingsToRender(s: FarmSettings, inputRoot: string): Render
     crf: s.crf,
     preset: s.preset,
     resolution: s.resolution ?? undefined,
-    batchSize: s.batchSize,
+    batchSize: s.batchSize ?? undefined,
     temporalStrength: s.temporalStrength,
     sideBySide: s.sideBySide,
     samplesPerShot: s.samplesPerShot ?? undefined,

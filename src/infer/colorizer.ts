@@ -22,6 +22,9 @@ export class Colorizer {
   /** Startup costs, apart from per-frame work: choosing the device, and loading the networks on it. */
   startup = { selectSeconds: 0, loadSeconds: 0 };
 
+  /** The local network's graph file the sessions run (model.json local.file, or local.cpu.file on the CPU). */
+  localFile = '';
+
   private constructor(
     readonly config: ModelConfig,
     readonly device: Device,
@@ -31,7 +34,8 @@ export class Colorizer {
   static async load(modelPath: string, device: DeviceRequest = 'auto', settings: SessionSettings = {}): Promise<Colorizer> {
     const config = await loadModelConfig(modelPath);
     const files = [join(config.dir, config.global.file), join(config.dir, config.local.file)];
-    for (const file of files) {
+    const cpuFiles = config.local.cpuFile ? [files[0], join(config.dir, config.local.cpuFile)] : undefined;
+    for (const file of [...files, ...(cpuFiles ?? [])]) {
       try {
         await access(file);
       } catch {
@@ -39,8 +43,9 @@ export class Colorizer {
       }
     }
     await verifyModelFiles(config);
-    const { host, device: chosen, selectSeconds, loadSeconds } = await SessionHost.open(files, device, settings);
+    const { host, device: chosen, selectSeconds, loadSeconds } = await SessionHost.open({ files, cpuFiles }, device, settings);
     const colorizer = new Colorizer(config, chosen, host);
+    colorizer.localFile = chosen === 'cpu' && config.local.cpuFile && settings.cpuVariant !== false ? config.local.cpuFile : config.local.file;
     colorizer.startup = { selectSeconds, loadSeconds };
     try {
       colorizer.checkIo();

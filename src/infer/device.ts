@@ -19,11 +19,19 @@ export interface OpenedSessions {
   loadSeconds: number;
 }
 
+/** The graphs to open, one session each: `files` on any device, `cpuFiles` instead on the CPU when given (e.g. an int8 variant). */
+export interface ModelFiles {
+  files: string[];
+  cpuFiles?: string[];
+}
+
 export interface SessionSettings {
   /** onnxruntime intra-op threads on the CPU device; default from the core count (cpuInferenceThreads). */
   intraOpThreads?: number;
   /** Copies of the sessions on the CPU device, each on its own worker thread; default from the core count (cpuInferenceWorkers). */
   workers?: number;
+  /** false: the float graphs on the CPU too, even where the model has a CPU variant (`cpuFiles`). */
+  cpuVariant?: boolean;
 }
 
 /**
@@ -48,7 +56,7 @@ export function cpuInferenceWorkers(cores = availableParallelism()): number {
  * Opens one session per model file on the requested device. `auto` tries cuda, then webgpu,
  * then cpu, and keeps the first under which every model loads.
  */
-export async function openSessions(files: string[], request: DeviceRequest, settings: SessionSettings = {}): Promise<OpenedSessions> {
+export async function openSessions(model: ModelFiles, request: DeviceRequest, settings: SessionSettings = {}): Promise<OpenedSessions> {
   const started = performance.now();
   const candidates: Device[] = request === 'auto' ? ['cuda', 'webgpu', 'cpu'] : [request];
   const failures: string[] = [];
@@ -63,6 +71,7 @@ export async function openSessions(files: string[], request: DeviceRequest, sett
     const tryStarted = performance.now();
     try {
       const sessions: ort.InferenceSession[] = [];
+      const files = device === 'cpu' && model.cpuFiles && settings.cpuVariant !== false ? model.cpuFiles : model.files;
       for (const file of files) sessions.push(await ort.InferenceSession.create(file, sessionOptions(device, settings)));
       const loaded = performance.now();
       return { device, sessions, selectSeconds: (tryStarted - started) / 1000, loadSeconds: (loaded - tryStarted) / 1000 };
@@ -112,6 +121,15 @@ function missingGpu(device: Device): string | undefined {
   };
   if (nodes('/dev', /^(nvidia\d+|dxg)$/) || nodes('/dev/dri', /^renderD\d+$/)) return undefined;
   return 'no GPU device found (/dev/nvidia*, /dev/dri/renderD*)';
+}
+
+/**
+ * Frames per inference batch when the caller names none. On the CPU (with the int8 variant) one
+ * frame at a time costs less per frame than four (the activations stay in cache; README,
+ * Performance); on a GPU a batch amortises each dispatch.
+ */
+export function defaultBatchSize(device: Device): number {
+  return device === 'cpu' ? 1 : 4;
 }
 
 function sessionOptions(device: Device, settings: SessionSettings): ort.InferenceSession.SessionOptions {

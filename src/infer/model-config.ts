@@ -21,10 +21,12 @@ export interface ModelConfig {
     multipleOf: number;
     outputStride: number;
     workingShortSide: number;
+    /** A variant of the local network for the CPU provider (model.json `local.cpu.file`, e.g. int8), same inputs and output. */
+    cpuFile?: string;
   };
   abScale: number;
   /** Each graph's recorded size and SHA-256 (models/model.json's global/local "bytes", "sha256"), checked on load. */
-  integrity: { global: GraphFacts; local: GraphFacts };
+  integrity: { global: GraphFacts; local: GraphFacts; localCpu?: GraphFacts };
 }
 
 export async function loadModelConfig(modelPath: string): Promise<ModelConfig> {
@@ -50,6 +52,7 @@ export function parseModelConfig(raw: unknown, dir: string, source = 'model.json
   const global = asRecord(root.global, bad('missing "global"'));
   const local = asRecord(root.local, bad('missing "local"'));
   const localInputs = asRecord(local.inputs, bad('missing "local.inputs"'));
+  const localCpu = local.cpu === undefined ? undefined : asRecord(local.cpu, bad('"local.cpu" must be an object'));
   const input = asRecord(root.input ?? {}, bad('"input" must be an object'));
   const lightness = asRecord(input.L ?? { center: 50, scale: 100 }, bad('"input.L" must be an object'));
   const output = asRecord(root.output ?? {}, bad('"output" must be an object'));
@@ -75,9 +78,14 @@ export function parseModelConfig(raw: unknown, dir: string, source = 'model.json
       multipleOf: num(local.multipleOf ?? 8, 'local.multipleOf'),
       outputStride: num(local.outputStride, 'local.outputStride'),
       workingShortSide: num(local.workingShortSide, 'local.workingShortSide'),
+      cpuFile: localCpu && str(localCpu.file, 'local.cpu.file'),
     },
     abScale: num(ab.scale, 'output.ab.scale'),
-    integrity: { global: graphFacts(global, 'global', bad), local: graphFacts(local, 'local', bad) },
+    integrity: {
+      global: graphFacts(global, 'global', bad),
+      local: graphFacts(local, 'local', bad),
+      localCpu: localCpu && graphFacts(localCpu, 'local.cpu', bad),
+    },
   };
   if (config.normalization.scale === 0) throw bad('input.L.scale must not be 0');
   for (const [name, value] of [

@@ -25,10 +25,12 @@ export function modelCheckSkipped(env: NodeJS.ProcessEnv = process.env): boolean
  */
 export async function verifyModelFiles(config: ModelConfig): Promise<void> {
   if (modelCheckSkipped()) return;
-  for (const [file, facts] of [
+  const graphs: [string, GraphFacts][] = [
     [config.global.file, config.integrity.global],
     [config.local.file, config.integrity.local],
-  ] as const) {
+  ];
+  if (config.local.cpuFile) graphs.push([config.local.cpuFile, config.integrity.localCpu ?? {}]);
+  for (const [file, facts] of graphs) {
     const path = join(config.dir, file);
     const hint = `(model.json records its size and SHA-256; restore the file, or set ${SKIP_MODEL_CHECK_ENV}=1 if you changed it on purpose)`;
     if (facts.bytes !== undefined) {

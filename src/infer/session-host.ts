@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../decode/errors.js';
-import { cpuInferenceWorkers, type Device, type DeviceRequest, type SessionSettings } from './device.js';
+import { cpuInferenceWorkers, type Device, type DeviceRequest, type ModelFiles, type SessionSettings } from './device.js';
 import type { PlainTensor, SessionRequest, SessionResponse } from './session-protocol.js';
 import { WorkerChannel, workerEntryUrl } from '../workers/channel.js';
 
@@ -42,7 +42,7 @@ export class SessionHost {
    * the CPU device, up to `settings.workers` workers in all (default cpuInferenceWorkers) each
    * open their own copy, so that independent batches run side by side.
    */
-  static async open(files: string[], device: DeviceRequest, settings: SessionSettings): Promise<OpenedHost> {
+  static async open(files: ModelFiles, device: DeviceRequest, settings: SessionSettings): Promise<OpenedHost> {
     const host = new SessionHost([newWorker()]);
     try {
       const { opened } = await host.channel.request(host.workers[0], { kind: 'open', files, device, settings });

@@ -1,4 +1,4 @@
-import type { DeviceRequest, Device, SessionSettings } from './device.js';
+import type { DeviceRequest, Device, ModelFiles, SessionSettings } from './device.js';
 
 /** A float32 tensor as it crosses the thread boundary (its buffer is transferred, not copied). */
 export interface PlainTensor {
@@ -7,7 +7,7 @@ export interface PlainTensor {
 }
 
 export type SessionRequest =
-  | { id: number; kind: 'open'; files: string[]; device: DeviceRequest; settings: SessionSettings }
+  | { id: number; kind: 'open'; files: ModelFiles; device: DeviceRequest; settings: SessionSettings }
   | { id: number; kind: 'run'; session: number; feeds: Record<string, PlainTensor> };
 
 export type SessionResponse =

@@ -6,7 +6,7 @@ import { readFrames } from '../decode/frame-reader.js';
 import type { DamagedRange } from '../decode/decode-monitor.js';
 import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
-import type { DeviceRequest } from '../infer/device.js';
+import { type DeviceRequest, defaultBatchSize } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { lumaToLightnessLut, lumaToLightnessLutAtDepth } from '../color/luts.js';
 import { applyAbTransform, isIdentityTransform } from '../color/palette.js';
@@ -46,6 +46,7 @@ export interface ColorizeOptions {
   /** Folder holding model.json (or the model.json itself). Default: the shipped models/. */
   model?: string;
   device?: DeviceRequest;
+  /** Frames per inference batch; default from the device (`defaultBatchSize`: 1 on the CPU, 4 on a GPU). */
   batchSize?: number;
   /** Working short side of the network input; default from model.json. */
   resolution?: number;
@@ -82,6 +83,8 @@ export interface ColorizeOptions {
   inferThreads?: number;
   /** Copies of the network on the CPU device running batches side by side; default from the core count. */
   inferWorkers?: number;
+  /** false: the model's float local network on the CPU too, where model.json also lists a CPU variant (int8; default true). */
+  cpuVariant?: boolean;
   /** Frames buffered between stages; memory is bounded by it. */
   queueSize?: number;
   /** Bytes the frames in flight may take (default 768 MiB): large or deep frames get shorter queues. */
@@ -132,6 +135,8 @@ export interface ColorizeResult {
   seconds: number;
   fps: number;
   device: string;
+  /** Frames per inference batch this run used. */
+  batchSize: number;
   model: string;
   stageSeconds: Record<StageName, number>;
   /** One-off costs before the first frame: probing the input, choosing the device, loading the model (0 for a model passed in). */
@@ -161,7 +166,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
   if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers }));
+  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers, cpuVariant: options.cpuVariant }));
   const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
   const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
   try {
@@ -304,8 +309,8 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     bits,
   );
   const framesFit = framesWithinBudget(geometry, working, options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
-  const batchSize = Math.max(1, Math.min(options.batchSize ?? 4, framesFit));
-  const queueSize = Math.max(1, Math.min(framesFit, Math.max(batchSize, options.queueSize ?? 2 * batchSize)));
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? defaultBatchSize(colorizer.device), framesFit));
+  const queueSize = Math.max(1, Math.min(framesFit, Math.max(batchSize, options.queueSize ?? Math.max(8, 2 * batchSize))));
   const damagedFrames: DamagedRange[] = [];
   const writtenRange = writtenSegments(segments, writeFrom);
   const frameTimes = info.variableFrameRate ? keptFrameTimes(info, plan.output, isWholeFilm(writtenRange, info)) : undefined;
@@ -489,7 +494,8 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     seconds,
     fps: written / seconds,
     device: colorizer.device,
-    model: `${config.name} (${basename(config.dir)})`,
+    batchSize,
+    model: `${config.name} (${basename(config.dir)}/${colorizer.localFile})`,
     stageSeconds: clock.seconds,
     queueHighWater: decoded.highWater + colored.highWater + composing.highWater,
     warnings,
