@@ -180,6 +180,14 @@ def sample_hints(ab, rng, prob=0.5, mean_points=6, max_patch=3):
     return hints
 
 
+def held_out_slice(root, S, start=0, stop=None, min_side=100):
+    """Images start:stop of the held-out split with a short side >= min_side (the decision slice),
+    in their fixed order, and their global features at S."""
+    imgs, names = load_images(root, None, None, 'holdout', 0, min_side=min_side, log=lambda *a: None)
+    imgs, names = imgs[start:stop], names[start:stop]
+    return imgs, global_features(imgs, names, S, log=lambda *a: None)
+
+
 class Batcher:
     """Random crop (random scale, upsampled at most 2x) + flip for the local view; the cached
     global features of the whole image; hints sampled from the truth part of the time."""

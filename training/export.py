@@ -28,7 +28,7 @@ from color import load_bins  # noqa: E402
 from model import G, LocalExport  # noqa: E402
 from quantize import calibrate, quantize_decoder  # noqa: E402
 from train import ECCV, HERE, load_model_from_ckpt  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, global_features, load_images  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, held_out_slice  # noqa: E402
 
 MODEL_NAME = 'colorize-mnv2-unet'
 MULTIPLE_OF = 32  # MobileNetV2's SAME padding is traced for even sizes at every stride-2 layer
@@ -81,9 +81,7 @@ def store_weights_fp16(path, min_elements=16, keep=()):
 def write_int8_variant(lpath, qpath, local, model, args):
     """colorizer.onnx (float32 weights, as just exported) -> colorizer-int8.onnx; returns the
     quantization constants' names (kept in float32 by store_weights_fp16)."""
-    imgs, names = load_images(args.data, None, None, 'holdout', 0, min_side=100, log=lambda *a: None)
-    imgs, names = imgs[:args.calib_images], names[:args.calib_images]
-    feats = global_features(imgs, names, model.config['global_size'], log=lambda *a: None)
+    imgs, feats = held_out_slice(args.data, model.config['global_size'], stop=args.calib_images)
     # Centre crops without hints (the automatic mode) and random crops with hints, as in training.
     plain = Batcher(imgs, feats, 128, 32, augment=False).all_batches()
     hinted = Batcher(imgs, feats, 128, 32, seed=1, hint_prob=1.0)

@@ -17,19 +17,20 @@ async function main() {
   const L = read('L'), g = read('g');
   const [n, , h, w] = shapes.L;
   const features = shapes.g[1];
+  const stride = meta.local.outputStride;
   const batch = 10;
   const outputs = {};
   for (const [graph, file] of [['float', meta.local.file], ['int8', meta.local.cpu.file]]) {
     const session = await ort.InferenceSession.create(path.join(modelDir, file), { intraOpNumThreads: 1 });
-    const ab = new Float32Array(n * 2 * (h / 4) * (w / 4));
+    const ab = new Float32Array(n * 2 * (h / stride) * (w / stride));
     for (let i = 0; i < n; i += batch) {
       const k = Math.min(batch, n - i);
       const feeds = {
         [meta.local.inputs.L]: new ort.Tensor('float32', L.slice(i * h * w, (i + k) * h * w), [k, 1, h, w]),
         [meta.local.inputs.global]: new ort.Tensor('float32', g.slice(i * features, (i + k) * features), [k, features]),
       };
-      if (meta.local.inputs.hints) feeds[meta.local.inputs.hints] = new ort.Tensor('float32', new Float32Array(k * 3 * (h / 4) * (w / 4)), [k, 3, h / 4, w / 4]);
-      ab.set((await session.run(feeds))[meta.local.output].data, i * 2 * (h / 4) * (w / 4));
+      if (meta.local.inputs.hints) feeds[meta.local.inputs.hints] = new ort.Tensor('float32', new Float32Array(k * 3 * (h / stride) * (w / stride)), [k, 3, h / stride, w / stride]);
+      ab.set((await session.run(feeds))[meta.local.output].data, i * 2 * (h / stride) * (w / stride));
     }
     fs.writeFileSync(path.join(dir, `ab-${graph}.bin`), Buffer.from(ab.buffer));
     outputs[graph] = ab;

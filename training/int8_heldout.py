@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import rgb_to_lab  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, global_features, load_images  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, held_out_slice  # noqa: E402
 from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
 from train import HERE, load_model_from_ckpt  # noqa: E402
 
@@ -28,9 +28,8 @@ from train import HERE, load_model_from_ckpt  # noqa: E402
 def dump(args):
     model, _ = load_model_from_ckpt(args.ckpt)
     model.eval()
-    imgs, names = load_images(args.data, None, None, 'holdout', 0, min_side=100, log=lambda *a: None)
-    imgs, names = imgs[args.skip:], names[args.skip:]
-    crops = Batcher(imgs, global_features(imgs, names, model.config['global_size'], log=lambda *a: None), 128, 32, augment=False)
+    imgs, feats = held_out_slice(args.data, model.config['global_size'], start=args.skip)
+    crops = Batcher(imgs, feats, 128, 32, augment=False)
     Ls, gs, rgbs = [], [], []
     with torch.no_grad():
         for L, _, g, _, rgb in crops.all_batches():

@@ -75,9 +75,9 @@ async function main() {
   }
   console.log('OK: onnxruntime-node matches PyTorch');
 
-  if (meta.local.cpu) {
+  const qs = meta.local.cpu && (await ort.InferenceSession.create(path.join(dir, meta.local.cpu.file)));
+  if (qs) {
     const int8Tol = Number(process.env.INT8_TOLERANCE ?? 3);
-    const qs = await ort.InferenceSession.create(path.join(dir, meta.local.cpu.file));
     const abQ = (await qs.run(feeds(tensor(ref.global_features))))[meta.local.output];
     if (!sameDims(abQ.dims, want)) throw new Error(`int8 ab dims ${abQ.dims} != ${want}`);
     const dQ = maxAbs(abQ.data, ref.ab.data);
@@ -99,8 +99,7 @@ async function main() {
     const tl = await time(() => ls.run(withHints({ [meta.local.inputs.L]: Lb, [meta.local.inputs.global]: g2 }, zeroHints(1, 56, 104))), 20);
     const tg = await time(() => gs.run({ [meta.global.input]: Gb }), 20);
     const timings = { colorizer_224x416_ms: tl, global_ms: tg };
-    if (meta.local.cpu) {
-      const qs = await ort.InferenceSession.create(path.join(dir, meta.local.cpu.file));
+    if (qs) {
       timings.colorizer_int8_224x416_ms = await time(() => qs.run(withHints({ [meta.local.inputs.L]: Lb, [meta.local.inputs.global]: g2 }, zeroHints(1, 56, 104))), 20);
     }
     console.log(JSON.stringify(timings));

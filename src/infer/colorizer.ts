@@ -1,9 +1,9 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { access } from 'node:fs/promises';
 import { UserError } from '../decode/errors.js';
 import { type ModelConfig, loadModelConfig } from './model-config.js';
 import { verifyModelFiles } from './model-integrity.js';
-import type { Device, DeviceRequest, SessionSettings } from './device.js';
+import { type Device, type DeviceRequest, type SessionSettings, sessionFiles } from './device.js';
 import { SessionHost } from './session-host.js';
 import type { PlainTensor } from './session-protocol.js';
 
@@ -43,9 +43,10 @@ export class Colorizer {
       }
     }
     await verifyModelFiles(config);
-    const { host, device: chosen, selectSeconds, loadSeconds } = await SessionHost.open({ files, cpuFiles }, device, settings);
+    const model = { files, cpuFiles };
+    const { host, device: chosen, selectSeconds, loadSeconds } = await SessionHost.open(model, device, settings);
     const colorizer = new Colorizer(config, chosen, host);
-    colorizer.localFile = chosen === 'cpu' && config.local.cpuFile && settings.cpuVariant !== false ? config.local.cpuFile : config.local.file;
+    colorizer.localFile = relative(config.dir, sessionFiles(chosen, model, settings)[1]);
     colorizer.startup = { selectSeconds, loadSeconds };
     try {
       colorizer.checkIo();

@@ -52,6 +52,11 @@ export function cpuInferenceWorkers(cores = availableParallelism()): number {
   return cores <= 2 ? 2 : 1;
 }
 
+/** The graphs a device runs: the CPU variant on the CPU when the model has one and the settings allow it, else `files`. */
+export function sessionFiles(device: Device, model: ModelFiles, settings: SessionSettings = {}): string[] {
+  return device === 'cpu' && model.cpuFiles && settings.cpuVariant !== false ? model.cpuFiles : model.files;
+}
+
 /**
  * Opens one session per model file on the requested device. `auto` tries cuda, then webgpu,
  * then cpu, and keeps the first under which every model loads.
@@ -71,8 +76,7 @@ export async function openSessions(model: ModelFiles, request: DeviceRequest, se
     const tryStarted = performance.now();
     try {
       const sessions: ort.InferenceSession[] = [];
-      const files = device === 'cpu' && model.cpuFiles && settings.cpuVariant !== false ? model.cpuFiles : model.files;
-      for (const file of files) sessions.push(await ort.InferenceSession.create(file, sessionOptions(device, settings)));
+      for (const file of sessionFiles(device, model, settings)) sessions.push(await ort.InferenceSession.create(file, sessionOptions(device, settings)));
       const loaded = performance.now();
       return { device, sessions, selectSeconds: (tryStarted - started) / 1000, loadSeconds: (loaded - tryStarted) / 1000 };
     } catch (error) {
