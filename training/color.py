@@ -64,21 +64,34 @@ def load_bins(path):
     return torch.from_numpy(arr.astype(np.float32))  # [313, 2]
 
 
-def soft_encode(ab, bins, k=5, sigma=5.0):
-    """ab [N,2,h,w] -> soft targets [N,Q,h,w]: Gaussian weights on the k nearest bins."""
-    n, _, h, w = ab.shape
+def bin_distances(ab, bins):
+    """ab [N,2,h,w] -> squared distances to every bin [N*h*w, Q] (pixels in (n, y, x) order).
+    As a matrix product: torch.cdist was 160 ms for a batch of 32 x 32 x 32 pixels on 2 cores."""
     flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
-    d2 = torch.cdist(flat, bins.to(ab.device)) ** 2  # [P, Q]
-    dk, ik = d2.topk(k, dim=1, largest=False)
+    bins = bins.to(ab.device, ab.dtype)
+    return ((flat * flat).sum(1, keepdim=True) - 2.0 * flat @ bins.t() + (bins * bins).sum(1)).clamp_(min=0)
+
+
+def soft_encode_sparse(ab, bins, k=5, sigma=5.0):
+    """ab [N,2,h,w] -> (indices, weights), each [N,k,h,w]: Gaussian weights on the k nearest bins,
+    nearest first (so indices[:, 0] is the nearest bin)."""
+    n, _, h, w = ab.shape
+    dk, ik = bin_distances(ab, bins).topk(k, dim=1, largest=False)  # sorted, nearest first
     wk = torch.exp(-dk / (2 * sigma * sigma))
     wk = wk / wk.sum(dim=1, keepdim=True)
-    t = torch.zeros_like(d2).scatter_(1, ik, wk)
-    return t.view(n, h, w, -1).permute(0, 3, 1, 2).contiguous()
+    to_map = lambda x: x.view(n, h, w, k).permute(0, 3, 1, 2)  # noqa: E731
+    return to_map(ik), to_map(wk)
+
+
+def soft_encode(ab, bins, k=5, sigma=5.0):
+    """ab [N,2,h,w] -> soft targets [N,Q,h,w]: Gaussian weights on the k nearest bins."""
+    ik, wk = soft_encode_sparse(ab, bins, k, sigma)
+    n, _, h, w = ab.shape
+    return torch.zeros(n, bins.shape[0], h, w, dtype=wk.dtype, device=ab.device).scatter_(1, ik, wk)
 
 
 def nearest_bin(ab, bins):
-    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
-    return torch.cdist(flat, bins.to(ab.device)).argmin(dim=1)
+    return bin_distances(ab, bins).argmin(dim=1)
 
 
 def rebalance_weights(counts, bins, lam=0.5, sigma=5.0):

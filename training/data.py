@@ -114,11 +114,20 @@ def lightness(rgb):
     return (rgb_to_lab(rgb.clamp(0, 1))[:, :1] - 50.0) / 100.0
 
 
-def global_view(arr, S):
-    """The whole image squashed to S x S, as the pipeline does with a frame, as normalised L."""
+def global_view(arr, S, rng=None, min_keep=0.7):
+    """The whole image squashed to S x S, as the pipeline does with a frame, as normalised L.
+    With `rng` (training's global-view augmentation): a random crop keeping min_keep..1 of each
+    side, randomly flipped, so the global branch never sees the same vector twice for an image."""
     x = _to_tensor(arr)
+    if rng is not None:
+        h, w = arr.shape[:2]
+        ch, cw = (max(1, int(round(n * rng.uniform(min_keep, 1.0)))) for n in (h, w))
+        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        x = x[:, :, y0:y0 + ch, x0:x0 + cw]
+        if rng.integers(0, 2):
+            x = x.flip(3)
     return lightness(F.interpolate(x, size=(S, S), mode='bilinear', align_corners=False,
-                                   antialias=max(arr.shape[:2]) > S))
+                                   antialias=max(x.shape[2:]) > S))
 
 
 CACHE = os.environ.get('COLORIZE_TRAINING_CACHE') or os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '.data'))
@@ -190,19 +199,36 @@ def held_out_slice(root, S, start=0, stop=None, min_side=100):
 
 class Batcher:
     """Random crop (random scale, upsampled at most 2x) + flip for the local view; the cached
-    global features of the whole image; hints sampled from the truth part of the time."""
+    global features of the whole image, or with `global_size` set (global-view augmentation) an
+    augmented global view [B,1,S,S] for the model's frozen encoder; hints sampled from the truth
+    part of the time. `small_per_epoch`: each epoch takes every image with a short side >= 100
+    and only this many random smaller ones (the 64 px Tiny-ImageNet crops are 63 % of the data)."""
 
-    def __init__(self, images, feats, crop=128, batch=32, seed=0, augment=True, hint_prob=0.5):
+    def __init__(self, images, feats, crop=128, batch=32, seed=0, augment=True, hint_prob=0.5,
+                 global_size=None, small_per_epoch=None):
         self.images, self.feats, self.crop, self.batch, self.augment = images, feats, crop, batch, augment
+        self.global_size = global_size
         self.hint_prob = hint_prob if augment else 0.0
         self.rng = np.random.default_rng(seed)
         self.pos = 0
-        self.order = self.rng.permutation(len(images))
+        self.large = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) >= 100], dtype=np.int64)
+        self.small = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) < 100], dtype=np.int64)
+        self.small_per_epoch = small_per_epoch
+        self.order = self._epoch_order()
         self.epoch = 0
+
+    def _epoch_order(self):
+        if self.small_per_epoch is None or self.small_per_epoch >= len(self.small):
+            return self.rng.permutation(len(self.images))
+        small = self.rng.choice(self.small, size=self.small_per_epoch, replace=False)
+        return self.rng.permutation(np.concatenate([self.large, small]))
+
+    def epoch_size(self):
+        return len(self.order)
 
     def _next_index(self):
         if self.pos >= len(self.order):
-            self.order = self.rng.permutation(len(self.images))
+            self.order = self._epoch_order()
             self.pos = 0
             self.epoch += 1
         i = self.order[self.pos]
@@ -231,7 +257,11 @@ class Batcher:
         rgb = torch.cat([self.sample(self.images[i]) for i in idx])
         L, ab = make_batch(rgb)
         hints = sample_hints(ab, self.rng, self.hint_prob) if self.hint_prob > 0 else torch.zeros(len(idx), 3, *ab.shape[2:])
-        return L, ab, self.feats[list(idx)], hints, rgb
+        if self.global_size:
+            g = torch.cat([global_view(self.images[i], self.global_size, self.rng if self.augment else None) for i in idx])
+        else:
+            g = self.feats[list(idx)]
+        return L, ab, g, hints, rgb
 
     def next(self):
         return self.batch_from([self._next_index() for _ in range(self.batch)])

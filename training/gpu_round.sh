@@ -54,7 +54,8 @@ cp training/checkpoints/latest.pt "$OUT/latest.pt"
 export COLORIZE_TRAINING_CACHE="$OUT/cache"
 log "train: resume from training/checkpoints/latest.pt for $MINUTES min on $DEVICE"
 "$PY" -u training/train.py --resume --ckpt "$OUT/latest.pt" --minutes "$MINUTES" --log-json "$OUT/train.jsonl" \
-  --val-every 100000 "${DATA_ARGS[@]}" "${TRAIN_DEVICE[@]}" "${EXTRA[@]}" >> "$OUT/round.log" 2>&1
+  --val-every 100000 --lr 3e-4 --warmup 50 --global-aug --small-per-epoch 10000 \
+  "${DATA_ARGS[@]}" "${TRAIN_DEVICE[@]}" "${EXTRA[@]}" >> "$OUT/round.log" 2>&1
 log "held-out slice over temperatures"
 "$PY" training/tune_temperature.py --ckpt "$OUT/latest.pt" --device "$DEVICE" "${DATA_ARGS[@]}" \
   $( [ "$DEVICE" = cpu ] && echo --images 8 ) > "$OUT/heldout.md" 2>> "$OUT/round.log"

@@ -19,6 +19,25 @@ fi
 SHARD="$(basename "$(ls "$DATA"/train-*.zip | head -n 1)" .zip)"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --steps 2 --warmup 1 --log-every 1 --val-every 2 --threads 2 --perceptual 0.1 --ckpt "$TMP/ckpt/latest.pt"
+# A resume keeps the trained weights: with no step left to take, the checkpoint written back holds
+# exactly the weights it started from (until 2026-12-01 a resume without --more-steps re-initialised
+# the model and kept only the step count and the optimizer state).
+cp "$TMP/ckpt/latest.pt" "$TMP/before.pt"
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --steps 2 --minutes 5 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
+"$PY" - "$TMP/before.pt" "$TMP/ckpt/latest.pt" <<'PY'
+import sys, torch
+a, b = (torch.load(p, map_location='cpu') for p in sys.argv[1:3])
+assert a['step'] == b['step'] == 2, (a['step'], b['step'])
+diff = max((a['model'][k].float() - b['model'][k].float()).abs().max().item() for k in a['model'])
+assert a['model'].keys() == b['model'].keys() and diff == 0.0, f'resume changed the weights (max difference {diff})'
+print('smoke: resume keeps the weights')
+PY
+# Global-view augmentation (the frozen encoder on a random crop/flip of each image every step,
+# in pieces of 4 images), each epoch all large images and a few small ones, a snapshot per validation.
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --snapshots "$TMP/snapshots" --ckpt "$TMP/ckpt/latest.pt"
+test -s "$TMP/snapshots/step3.pt"
 # With the int8 CPU variant (calibrated on held-out crops), checked in onnxruntime-node and on held-out crops.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" \
   --fp16-weights --int8-cpu --calib-images 16

@@ -15,13 +15,27 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from color import load_bins, nearest_bin, rebalance_weights, soft_encode, annealed_mean, lab_to_rgb, rgb_to_lab  # noqa: E402
+from color import load_bins, nearest_bin, rebalance_weights, soft_encode_sparse, annealed_mean, lab_to_rgb, rgb_to_lab  # noqa: E402
 from data import DEFAULT_ROOT, Batcher, cached_names, global_features, load_images  # noqa: E402
 from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
+import model as model_module  # noqa: E402
 from model import Colorizer, decode  # noqa: E402
 from mobilenet import PRETRAINED, MobileNetV2  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'  # Debian's libjemalloc2 (a dependency of redis-server)
+
+
+def with_retaining_allocator():
+    """Re-run this process over jemalloc set never to hand memory back. glibc maps every block over
+    32 MiB afresh (the [32,313,32,32] logits are 41 MiB) and returns it on free, so each step
+    page-faults its big tensors in again: on a 2-core VM the loss and its backward took 1.1 s a
+    step instead of 0.14 (the whole step 2.9 s instead of 0.6). COLORIZE_PLAIN_MALLOC=1 keeps glibc."""
+    if os.environ.get('COLORIZE_PLAIN_MALLOC') or 'jemalloc' in os.environ.get('LD_PRELOAD', '') or not os.path.exists(JEMALLOC):
+        return
+    env = dict(os.environ, LD_PRELOAD=':'.join(filter(None, [JEMALLOC, os.environ.get('LD_PRELOAD')])),
+               MALLOC_CONF='dirty_decay_ms:-1,muzzy_decay_ms:-1')
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
 ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
 VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
 RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0}  # defaults of the options a checkpoint carries over
@@ -39,12 +53,19 @@ def parse(argv=None):
     p.add_argument('--val-min-side', type=int, default=0, help='the same for the held-out slice')
     p.add_argument('--cached-only', action='store_true',
                    help='train only on images whose global features are already cached (see cache_globals.py)')
+    p.add_argument('--global-aug', action='store_true',
+                   help='global-view augmentation: each step computes the global features of a random crop/flip of '
+                        'the whole image with the frozen encoder, instead of the one cached vector per image')
+    p.add_argument('--small-per-epoch', type=int, default=None,
+                   help='each epoch: every image >= 100 px and only this many random smaller ones')
     p.add_argument('--shards', default=None, help='comma-separated shard names, e.g. train-00 (default: all)')
     p.add_argument('--data', default=DEFAULT_ROOT)
     p.add_argument('--eccv', default=ECCV, help='source of the 313 a*b* bin centres')
     p.add_argument('--device', default='cpu')
     p.add_argument('--bf16', action='store_true', help='bf16 autocast (GPU)')
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--encoder-chunk', type=int, default=None,
+                   help='run the frozen encoders on pieces of this many images (default: 4 on the CPU, whole batches on a GPU)')
     p.add_argument('--head', choices=['class', 'reg'], default='class')
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--crop', type=int, default=128)
@@ -68,6 +89,9 @@ def parse(argv=None):
     p.add_argument('--val-images', type=int, default=512)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--log-json', default=None, help='append one JSON line per log/val event here')
+    p.add_argument('--snapshots', default=None,
+                   help='also keep a copy of the checkpoint at every validation in this folder (step<N>.pt), '
+                        'to choose among them on the held-out slice afterwards')
     return p.parse_args(argv)
 
 
@@ -109,9 +133,11 @@ def loss_fn(out, ab, head, bins, weights, huber):
     out = out.float()
     if head == 'reg':
         return F.smooth_l1_loss(out * 10.0, ab / 10.0)
-    t = soft_encode(ab, bins)
-    w = weights.to(out.device)[t.argmax(dim=1)]  # [N,h,w]
-    loss = (w * -(t * F.log_softmax(out, dim=1)).sum(dim=1)).mean()
+    # Cross-entropy against the soft encoding, read at its k non-zero bins only (the dense target
+    # [N,313,h,w] cost more than the network's own forward pass on the CPU).
+    ik, wk = soft_encode_sparse(ab, bins)
+    w = weights.to(out.device)[ik[:, 0]]  # rebalancing weight of the nearest bin, [N,h,w]
+    loss = (w * -(wk * F.log_softmax(out, dim=1).gather(1, ik)).sum(dim=1)).mean()
     if huber > 0:
         loss = loss + huber * F.smooth_l1_loss(annealed_mean(out, bins, 1.0) / 10.0, ab / 10.0)
     return loss
@@ -176,9 +202,14 @@ def load_model_from_ckpt(path):
 
 def main(argv=None):
     args = parse(argv)
+    if argv is None:
+        with_retaining_allocator()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     dev = torch.device(args.device)
+    model_module.ENCODER_CHUNK = args.encoder_chunk if args.encoder_chunk is not None else (4 if dev.type == 'cpu' else None)
+    if hasattr(torch.backends, 'nnpack'):
+        torch.backends.nnpack.set_flags(False)  # else one "Unsupported hardware" warning per conv on CPUs without it
     bins = load_bins(args.eccv)
 
     def log(msg, **kv):
@@ -201,7 +232,7 @@ def main(argv=None):
             setattr(args, key, value)
     if args.more_steps is not None:
         args.steps = step + args.more_steps
-    else:
+    if ck is None:
         model = Colorizer(head=args.head, global_size=args.global_size)
     images, names = load_images(args.data, args.shards, args.max_images, 'train', args.seed, store_short=args.store_short, log=log,
                                 min_side=args.min_side)
@@ -212,9 +243,10 @@ def main(argv=None):
         keep = [i for i, n in enumerate(names) if n in have]
         images, names = [images[i] for i in keep], [names[i] for i in keep]
         log(f'[train] --cached-only: {len(images)} training images have cached global features')
-    feats = global_features(images, names, args.global_size, log=log)
+    feats = None if args.global_aug else global_features(images, names, args.global_size, log=log)
     val_feats = global_features(val_imgs, val_names, args.global_size, log=log)
-    batcher = Batcher(images, feats, args.crop, args.batch, args.seed + step, hint_prob=args.hint_prob)
+    batcher = Batcher(images, feats, args.crop, args.batch, args.seed + step, hint_prob=args.hint_prob,
+                      global_size=args.global_size if args.global_aug else None, small_per_epoch=args.small_per_epoch)
     val = Batcher(val_imgs, val_feats, args.crop, 32, args.seed, augment=False)
     if ck is None:
         counts = bin_counts(batcher, bins)
@@ -234,7 +266,8 @@ def main(argv=None):
             s.setdefault('exp_avg', torch.zeros_like(s['exp_avg_sq']))
         opt.load_state_dict(osd)
     log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
-        f'crop={args.crop} S={args.global_size} perceptual={args.perceptual} from step {step} threads={args.threads} device={dev}')
+        f'crop={args.crop} S={args.global_size} perceptual={args.perceptual} global_aug={args.global_aug} '
+        f'epoch of {batcher.epoch_size()} from step {step} threads={args.threads} device={dev}')
 
     kind = 'gpu' if dev.type == 'cuda' else 'cpu'
     t_ck = t_start = time.time()
@@ -252,6 +285,9 @@ def main(argv=None):
         v = validate(model, val, args.head, bins, dev=dev)
         history.append(dict(step=step, val=v))
         log(f'[val] step {step} ' + format_val(v), kind='val', step=step, val=v)
+        if args.snapshots:
+            os.makedirs(args.snapshots, exist_ok=True)
+            save_ckpt(os.path.join(args.snapshots, f'step{step}.pt'), model, opt, step, args, counts, history, hours)
 
     while step < args.steps:
         if args.minutes:
@@ -260,12 +296,15 @@ def main(argv=None):
                 break
         for g in opt.param_groups:
             g['lr'] = lr_at(step - first if first else step, args, frac)
-        L, ab, gfeat, hints, rgb = batcher.next()
+        L, ab, g, hints, rgb = batcher.next()
         L = L.to(dev)
         if dev.type == 'cpu':
             L = L.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
-            out = model(L, hints=hints.to(dev), global_in=gfeat.to(dev))
+            if args.global_aug:  # g: augmented global views [B,1,S,S] for the frozen encoder
+                out = model(L, Lg=g.to(dev).contiguous(memory_format=torch.channels_last), hints=hints.to(dev))
+            else:
+                out = model(L, hints=hints.to(dev), global_in=g.to(dev))
         loss = loss_fn(out, ab.to(dev), args.head, bins.to(dev), weights, args.huber)
         if perceptual is not None:
             mean_ab = annealed_mean(out.float(), bins.to(dev), 1.0) if args.head == 'class' else out.float() * 100.0
