@@ -4,7 +4,7 @@
  * run (the ratio is what to compare across machines; absolute figures move with load).
  *
  *   npm run bench -- [--device auto|cpu|webgpu|cuda] [--seconds 4] [--sizes 854x480,1920x1080] [--model DIR]
- *                    [--batch-size N (default: the device's)] [--infer-threads N] [--infer-workers N] [--no-int8] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
+ *                    [--batch-size N (default: the device's)] [--infer-threads N] [--infer-workers N] [--no-int8] [--infer-every N] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
  *                    [--json] [--out FILE]
  *
  * --end-to-end also times the command as a user runs it (`node bin/colorize-video.js`, needs
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'infer-threads': { type: 'string' },
     'infer-workers': { type: 'string' },
     'no-int8': { type: 'boolean', default: false },
+    'infer-every': { type: 'string' },
     preset: { type: 'string', default: 'medium' },
     crf: { type: 'string', default: '18' },
     repeat: { type: 'string', default: '1' },
@@ -93,7 +94,7 @@ export interface BatchTiming {
 export interface BenchReport {
   date: string;
   host: { cpus: number; cpuModel: string; loadAverage: number[]; node: string };
-  settings: { device: string; seconds: number; preset: string; crf: number; batchSize?: number; inferThreads?: number; inferWorkers?: number; model: string };
+  settings: { device: string; seconds: number; preset: string; crf: number; batchSize?: number; inferThreads?: number; inferWorkers?: number; inferEvery?: number; model: string };
   rows: BenchRow[];
   batches?: { timings: BatchTiming[]; fastest: Record<string, { batchSize: number; msPerFrame: number }> };
 }
@@ -141,6 +142,7 @@ async function timeCommand(input: string, output: string): Promise<number> {
   const args = [bin, input, '-o', output, '--overwrite', '--json', '--device', values.device!, ...(values['batch-size'] ? ['--batch-size', values['batch-size']] : []), '--preset', values.preset!, '--crf', values.crf!];
   if (values.model) args.push('--model', values.model);
   if (values['no-int8']) args.push('--no-int8');
+  if (values['infer-every']) args.push('--infer-every', values['infer-every']);
   const start = performance.now();
   await run(process.execPath, args, { env: { ...process.env, COLORIZE_VIDEO_NO_CACHE: '1' } });
   return (performance.now() - start) / 1000;
@@ -219,6 +221,7 @@ async function main(): Promise<void> {
       batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined,
       inferThreads: values['infer-threads'] ? Number(values['infer-threads']) : undefined,
       inferWorkers: values['infer-workers'] ? Number(values['infer-workers']) : undefined,
+      inferEvery: values['infer-every'] ? Number(values['infer-every']) : undefined,
       model: values.model ?? defaultModelPath(),
     },
     rows: [],
@@ -242,6 +245,7 @@ async function main(): Promise<void> {
           inferThreads: inferSettings().intraOpThreads,
           inferWorkers: inferSettings().workers,
           cpuVariant: inferSettings().cpuVariant,
+          inferEvery: values['infer-every'] ? Number(values['infer-every']) : undefined,
           preset: values.preset,
           crf: Number(values.crf),
         });

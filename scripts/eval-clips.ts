@@ -1,6 +1,6 @@
 /**
  * Color quality on the eval clips, colorized through the CLI as a user runs it (issue #12).
- * Run: npm run build && npx tsx scripts/eval-clips.ts [--model DIR] [--previous DIR] [--seconds N] [--width PX] [--videos a,b]
+ * Run: npm run build && npx tsx scripts/eval-clips.ts [--model DIR] [--previous DIR] [--seconds N] [--width PX] [--videos a,b] [--infer-every N]
  *
  * For each clip in ../shared/datasets/eval/videos: a gray version of its first N seconds (default 10;
  * see scripts/lib/gray-clip.ts) is colorized by `node bin/colorize-video.js … --codec ffv1` (default
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       previous: { type: 'string' },
       seconds: { type: 'string', default: '10' },
       width: { type: 'string', default: '384' },
+      'infer-every': { type: 'string' },
       videos: { type: 'string' },
     },
   });
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   await mkdir(workDir, { recursive: true });
   console.log(`models ${Object.entries(models).map(([k, v]) => `${k}=${v}`).join(', ')}; first ${seconds} s of ${videos.length} clips`);
   const results: ClipResult[] = [];
-  for (const video of videos) results.push(await evaluateClip(video, workDir, models, seconds, maxWidth));
+  for (const video of videos) results.push(await evaluateClip(video, workDir, models, seconds, maxWidth, values['infer-every']));
   const names = Object.keys(models);
   const rows = results.flatMap((r) =>
     names.map((m) => [
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${json}`);
 }
 
-async function evaluateClip(original: string, workDir: string, models: Record<string, string>, seconds: number, maxWidth: number): Promise<ClipResult> {
+async function evaluateClip(original: string, workDir: string, models: Record<string, string>, seconds: number, maxWidth: number, inferEvery?: string): Promise<ClipResult> {
   const name = basename(original, extname(original));
   process.stderr.write(`${name}: gray version\n`);
   const { gray, truth } = await makeGrayClip(original, workDir, name, { start: 0, seconds });
@@ -106,7 +107,7 @@ async function evaluateClip(original: string, workDir: string, models: Record<st
   for (const [label, dir] of Object.entries(models)) {
     const output = join(workDir, `${name}.${label}.mkv`);
     process.stderr.write(`${name}: colorize-video (${label})\n`);
-    await runCli([gray, '-o', output, '--codec', 'ffv1', '--model', dir, '--overwrite', '--json']);
+    await runCli([gray, '-o', output, '--codec', 'ffv1', '--model', dir, '--overwrite', '--json', ...(inferEvery ? ['--infer-every', inferEvery] : [])]);
     outputs.push(output);
   }
   const info = await probeVideo(gray);

@@ -1,6 +1,9 @@
 /**
  * Temporal stability of the product's video path on the eval clips (issue #6).
- * Run: npx tsx scripts/eval-temporal.ts [--model DIR] [--seconds N] [--start S] [--strength S] [--width PX] [--videos a,b]
+ * Run: npx tsx scripts/eval-temporal.ts [--model DIR] [--seconds N] [--start S] [--strength S] [--infer-every N] [--width PX] [--videos a,b]
+ *
+ * --infer-every N renders the "on" version with the network on every Nth frame only (the frames between
+ * carried along the flow), to measure what that costs against N = 1.
  *
  * The acceptance figures are those of the first N seconds. --start S measures the N seconds from S instead:
  * frames disjoint from the acceptance ones, used as a development split to choose settings on.
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       start: { type: 'string', default: '0' },
       strength: { type: 'string' },
+      'infer-every': { type: 'string', default: '1' },
       width: { type: 'string', default: '384' },
       videos: { type: 'string' },
     },
@@ -85,6 +89,8 @@ async function main(): Promise<void> {
   if (strength !== undefined && !(strength > 0)) throw new ScriptError(`--strength must be a positive number, got "${values.strength}"`);
   const maxWidth = Number(values.width);
   if (!Number.isInteger(maxWidth) || maxWidth < 16) throw new ScriptError(`--width must be an integer ≥ 16, got "${values.width}"`);
+  const inferEvery = Number(values['infer-every']);
+  if (!Number.isInteger(inferEvery) || inferEvery < 1) throw new ScriptError(`--infer-every must be an integer ≥ 1, got "${values['infer-every']}"`);
   const videos = await evalVideos(values.videos);
   const workDir = join(OUT_DIR, 'temporal');
   await mkdir(workDir, { recursive: true });
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
   const results: ClipResult[] = [];
   try {
     for (const video of videos) {
-      const result = await evaluateClip(video, workDir, colorizer, { start, seconds }, strength, maxWidth);
+      const result = await evaluateClip(video, workDir, colorizer, { start, seconds }, strength, maxWidth, inferEvery);
       results.push(result);
       printClip(result);
     }
@@ -127,6 +133,7 @@ async function main(): Promise<void> {
     toJson({
       model: { name: colorizer.config.name, dir: colorizer.config.dir },
       start,
+      inferEvery,
       seconds,
       strength: strength ?? 'default',
       analysisMaxWidth: maxWidth,
@@ -145,6 +152,7 @@ async function evaluateClip(
   span: { start: number; seconds: number },
   strength: number | undefined,
   maxWidth: number,
+  inferEvery = 1,
 ): Promise<ClipResult> {
   const name = basename(original, extname(original));
   const on = join(workDir, `${name}.on.mkv`);
@@ -153,7 +161,7 @@ async function evaluateClip(
   const { gray, truth } = await makeGrayClip(original, workDir, name, span);
   const render = (output: string, temporalStrength: number | undefined) => {
     process.stderr.write(`${name}: colorize, temporal ${temporalStrength === 0 ? 'off' : 'on'}\n`);
-    return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength });
+    return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength, inferEvery: temporalStrength === 0 ? 1 : inferEvery });
   };
   const resultOn: ColorizeResult = await render(on, strength);
   const resultOff: ColorizeResult = await render(off, 0);

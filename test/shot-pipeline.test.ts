@@ -54,6 +54,38 @@ describe('shots in the pipeline', () => {
     }
   });
 
+  it('inferEvery (default 2) runs the network on every Nth frame of each shot (first frames always), carrying the colours between and nothing across cuts', async () => {
+    const colorizer = await Colorizer.load(model, 'cpu');
+    try {
+      const everyFrame = join(dir, 'every1.mkv');
+      const third = join(dir, 'every3.mkv');
+      const full = await colorizeVideo({ input: clip, output: everyFrame, codec: 'ffv1', colorizer, overwrite: true, batchSize: 1, inferEvery: 1 });
+      expect(full.framesInferred).toBe(95);
+      const runsBefore = colorizer.localRuns;
+      const result = await colorizeVideo({ input: clip, output: third, codec: 'ffv1', colorizer, overwrite: true, batchSize: 1, inferEvery: 3 });
+      expect(result.frames).toBe(95);
+      expect(result.framesInferred).toBe(10 + 14 + 9); // ceil(30/3), ceil(40/3), ceil(25/3)
+      expect(colorizer.localRuns - runsBefore).toBe(33);
+      // This model's colour is constant within a shot and differs between shots, so a frame carried
+      // over from the wrong shot (or not carried at all) shows as a chroma difference.
+      const [a, b] = await Promise.all([rawFrames(everyFrame), rawFrames(third)]);
+      for (let frame = 0; frame < 95; frame++) {
+        const ca = chromaOf(a, frame);
+        const cb = chromaOf(b, frame);
+        let worst = 0;
+        for (let i = 0; i < ca.length; i++) worst = Math.max(worst, Math.abs(ca[i] - cb[i]));
+        expect(worst, `frame ${frame}`).toBeLessThanOrEqual(1);
+      }
+      const untouched = await colorizeVideo({ input: clip, output: join(dir, 'every3-off.mkv'), codec: 'ffv1', colorizer, overwrite: true, inferEvery: 3, temporalStrength: 0 });
+      expect(untouched.framesInferred).toBe(95); // nothing carries colours without the temporal stage
+      const byDefault = await colorizeVideo({ input: clip, output: join(dir, 'every-default.mkv'), codec: 'ffv1', colorizer, overwrite: true });
+      expect(byDefault.framesInferred).toBe(15 + 20 + 13);
+      await expect(colorizeVideo({ input: clip, output: join(dir, 'bad.mkv'), colorizer, inferEvery: 0 })).rejects.toThrow(/inferEvery must be a whole number/);
+    } finally {
+      await colorizer.release();
+    }
+  });
+
   it('--shot N renders exactly that shot, and lists render several', async () => {
     const input = await rawFrames(clip);
     const one = join(dir, 'shot1.mkv');

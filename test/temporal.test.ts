@@ -338,6 +338,29 @@ describe('TemporalSmoother', () => {
     expect(out[21 * width + 31]).toBeLessThan(10); // left/top strip the square moved away from
   });
 
+  it('propagate() carries the previous colours along the flow on a frame the network skipped', () => {
+    const smoother = new TemporalSmoother(width, height, { strength: 1 });
+    const first = new Float32Array(2 * size);
+    for (let y = 20; y < 40; y++) for (let x = 30; x < 50; x++) first[y * width + x] = 50;
+    smoother.process(renderLuma(texture, width, height), first);
+    // Content moved by (+3, +2); no prediction for this frame at all.
+    const out = smoother.propagate(renderLuma(texture, width, height, 3, 2));
+    expect(out[32 * width + 51]).toBeGreaterThan(45); // inside the moved square (33..53, 22..42), past the old one
+    expect(out[21 * width + 31]).toBeLessThan(5); // strip the square moved away from
+    // The carried frame is the history for the next one: a second skipped frame moves on again.
+    const next = smoother.propagate(renderLuma(texture, width, height, 6, 4));
+    expect(next[35 * width + 54]).toBeGreaterThan(45); // (36..56, 24..44)
+    expect(next[23 * width + 34]).toBeLessThan(5);
+  });
+
+  it('propagate() refuses a shot that starts without a prediction', () => {
+    const smoother = new TemporalSmoother(width, height, { strength: 1 });
+    expect(() => smoother.propagate(renderLuma(texture, width, height))).toThrow(/starts with a frame the network ran on/);
+    smoother.process(renderLuma(texture, width, height), new Float32Array(2 * size));
+    smoother.reset();
+    expect(() => smoother.propagate(renderLuma(texture, width, height))).toThrow(/nothing to carry over/);
+  });
+
   it('gives the same result on a worker thread', async () => {
     const frames = staticScene(4, 6);
     const inThread = new TemporalSmoother(width, height, { strength: 0.8 });
@@ -353,6 +376,8 @@ describe('TemporalSmoother', () => {
         expectIdentical(await worker.process(lumaCopy, ab.slice()), expected[t]);
         expect(lumaCopy.length).toBe(0); // transferred, not copied
       }
+      const skipped = frames[1].luma;
+      expectIdentical(await worker.propagate(skipped.slice()), inThread.propagate(skipped));
     } finally {
       await worker.close();
     }

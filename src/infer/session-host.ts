@@ -84,10 +84,24 @@ export class SessionHost {
     }
   }
 
+  /**
+   * Releases the sessions on their own threads, then stops the workers. Terminating a worker that
+   * still holds onnxruntime sessions lets their native finalizers run during the thread's teardown,
+   * which aborted the process now and then under load ("terminate called after throwing an
+   * instance of 'Napi::Error'").
+   */
   async release(): Promise<void> {
+    const released = Promise.allSettled(this.workers.map((worker) => this.channel.request(worker, { kind: 'release' })));
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise((resolve) => (timer = setTimeout(resolve, RELEASE_PATIENCE_MS).unref()));
+    await Promise.race([released, patience]);
+    clearTimeout(timer);
     await this.channel.close('inference worker released');
   }
 }
+
+/** How long release() waits for the workers to free their sessions before stopping them anyway. */
+const RELEASE_PATIENCE_MS = 5000;
 
 function newWorker(): Worker {
   return new Worker(workerEntryUrl(import.meta.url, 'session-worker'));

@@ -8,7 +8,8 @@ export interface PlainTensor {
 
 export type SessionRequest =
   | { id: number; kind: 'open'; files: ModelFiles; device: DeviceRequest; settings: SessionSettings }
-  | { id: number; kind: 'run'; session: number; feeds: Record<string, PlainTensor> };
+  | { id: number; kind: 'run'; session: number; feeds: Record<string, PlainTensor> }
+  | { id: number; kind: 'release' };
 
 export type SessionResponse =
   | {

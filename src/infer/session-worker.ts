@@ -16,6 +16,12 @@ async function handle(request: SessionRequest): Promise<{ response: SessionRespo
     const names = { inputNames: sessions.map((s) => [...s.inputNames]), outputNames: sessions.map((s) => [...s.outputNames]) };
     return { response: { id: request.id, ok: true, opened: { device, selectSeconds, loadSeconds, ...names } }, transfer: [] };
   }
+  if (request.kind === 'release') {
+    const open = sessions;
+    sessions = [];
+    await Promise.all(open.map((s) => s.release()));
+    return { response: { id: request.id, ok: true }, transfer: [] };
+  }
   const session = sessions[request.session];
   if (!session) throw new Error(`no session ${request.session}`);
   const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]));

@@ -43,6 +43,14 @@ export class TemporalWorker {
     return response.ab;
   }
 
+  /** Same contract as TemporalSmoother.propagate; `luma` is transferred like in `process`. */
+  async propagate(luma: Float32Array): Promise<Float32Array> {
+    const lumaOwned = ownBuffer(luma);
+    const response = await this.request({ kind: 'propagate', luma: lumaOwned }, [lumaOwned.buffer as ArrayBuffer]);
+    if (!response.ab) throw new Error('temporal worker returned no a*b*');
+    return response.ab;
+  }
+
   /** Shot cut; `strength` changes the smoothing strength from this shot on. */
   async reset(strength?: number): Promise<void> {
     await this.request({ kind: 'reset', strength }, []);

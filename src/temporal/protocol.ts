@@ -4,6 +4,7 @@ import type { TemporalSmootherOptions } from './smoother.js';
 export type WorkerRequest =
   | { id: number; kind: 'init'; width: number; height: number; options: TemporalSmootherOptions }
   | { id: number; kind: 'process'; luma: Float32Array; ab: Float32Array }
+  | { id: number; kind: 'propagate'; luma: Float32Array }
   | { id: number; kind: 'reset'; strength?: number };
 
 export type WorkerResponse =

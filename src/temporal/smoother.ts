@@ -104,6 +104,22 @@ export class TemporalSmoother {
     return out.slice();
   }
 
+  /**
+   * A frame the network was not run on (`inferEvery` > 1): the previous output carried along the
+   * flow from this frame to the previous one, and kept as the history for the next frame.
+   * @param luma L* on the a*b* grid, as for `process`
+   */
+  propagate(luma: Float32Array): Float32Array {
+    assertLength('luma', luma, this.width * this.height);
+    const previous = this.previous;
+    if (!previous) throw new Error('a shot starts with a frame the network ran on: nothing to carry over');
+    const pyramid = buildFlowPyramid(luma, this.width, this.height, this.flowOptions);
+    const toPrevious = flowBetweenPyramids(pyramid, previous.pyramid, this.flowOptions);
+    const out = warpImage(previous.smoothedAb, 2, toPrevious);
+    this.previous = { pyramid, luma: luma.slice(), smoothedAb: out };
+    return out.slice();
+  }
+
   private blendWithHistory(previous: PreviousFrame, pyramid: FlowPyramid, luma: Float32Array, ab: Float32Array): Float32Array {
     const size = this.width * this.height;
     const toPrevious = flowBetweenPyramids(pyramid, previous.pyramid, this.flowOptions);

@@ -17,6 +17,10 @@ function handle(request: WorkerRequest): { response: WorkerResponse; transfer: A
       const ab = requireSmoother().process(request.luma, request.ab);
       return { response: { id: request.id, ok: true, ab }, transfer: [ab.buffer as ArrayBuffer] };
     }
+    case 'propagate': {
+      const ab = requireSmoother().propagate(request.luma);
+      return { response: { id: request.id, ok: true, ab }, transfer: [ab.buffer as ArrayBuffer] };
+    }
   }
 }
 
