@@ -40,10 +40,13 @@ async function handle(request: SessionRequest): Promise<{ response: SessionRespo
   return { response: { id: request.id, ok: true, outputs }, transfer };
 }
 
+// One request at a time, in the order sent: a release that arrives while the sessions are still
+// being opened must wait for them (terminating the thread under a half-made session aborts the process).
+let previous: Promise<unknown> = Promise.resolve();
 const port = parentPort;
 if (port) {
   port.on('message', (request: SessionRequest) => {
-    handle(request).then(
+    previous = previous.then(() => handle(request)).then(
       ({ response, transfer }) => port.postMessage(response, transfer),
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
