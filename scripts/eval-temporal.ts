@@ -161,7 +161,7 @@ async function evaluateClip(
   const { gray, truth } = await makeGrayClip(original, workDir, name, span);
   const render = (output: string, temporalStrength: number | undefined) => {
     process.stderr.write(`${name}: colorize, temporal ${temporalStrength === 0 ? 'off' : 'on'}\n`);
-    return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength, inferEvery: temporalStrength === 0 ? 1 : inferEvery });
+    return colorizeVideo({ input: gray, output, overwrite: true, codec: 'ffv1', audio: false, colorizer, temporalStrength, inferEvery });
   };
   const resultOn: ColorizeResult = await render(on, strength);
   const resultOff: ColorizeResult = await render(off, 0);

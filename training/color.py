@@ -83,13 +83,6 @@ def soft_encode_sparse(ab, bins, k=5, sigma=5.0):
     return to_map(ik), to_map(wk)
 
 
-def soft_encode(ab, bins, k=5, sigma=5.0):
-    """ab [N,2,h,w] -> soft targets [N,Q,h,w]: Gaussian weights on the k nearest bins."""
-    ik, wk = soft_encode_sparse(ab, bins, k, sigma)
-    n, _, h, w = ab.shape
-    return torch.zeros(n, bins.shape[0], h, w, dtype=wk.dtype, device=ab.device).scatter_(1, ik, wk)
-
-
 def nearest_bin(ab, bins):
     return bin_distances(ab, bins).argmin(dim=1)
 

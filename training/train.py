@@ -23,6 +23,9 @@ from model import Colorizer, decode  # noqa: E402
 from mobilenet import PRETRAINED, MobileNetV2  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
+VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
+RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0}  # defaults of the options a checkpoint carries over
 JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'  # Debian's libjemalloc2 (a dependency of redis-server)
 
 
@@ -36,9 +39,6 @@ def with_retaining_allocator():
     env = dict(os.environ, LD_PRELOAD=':'.join(filter(None, [JEMALLOC, os.environ.get('LD_PRELOAD')])),
                MALLOC_CONF='dirty_decay_ms:-1,muzzy_decay_ms:-1')
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
-ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
-VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
-RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0}  # defaults of the options a checkpoint carries over
 
 
 def parse(argv=None):

@@ -176,6 +176,8 @@ export const DEFAULT_INFER_EVERY = 2;
 export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeResult> {
   const started = performance.now();
   const clock = new StageClock();
+  const inferEvery = options.inferEvery ?? DEFAULT_INFER_EVERY;
+  if (!Number.isInteger(inferEvery) || inferEvery < 1) throw new UserError(`inferEvery must be a whole number of frames >= 1, got ${options.inferEvery}`, 2);
   options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
   const info = await probeVideo(options.input, { fps: options.fps });
   const probeSeconds = (performance.now() - started) / 1000;
@@ -420,15 +422,13 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   // many as it has and the memory budget holds beside the queues.
   const batchesInFlight = Math.max(1, Math.min(colorizer.parallelRuns, Math.floor(framesFit / batchSize) - 1));
   const inferEvery = options.inferEvery ?? DEFAULT_INFER_EVERY;
-  if (!Number.isInteger(inferEvery) || inferEvery < 1) throw new UserError(`inferEvery must be a whole number of frames >= 1, got ${options.inferEvery}`);
   let framesInferred = 0;
-  let sinceInferred = 0;
+  let sinceInferred = 0; // frames of the shot since the network last ran
   const runsNetwork = (prepared: PreparedFrame): boolean => {
-    sinceInferred = prepared.startsShot ? 0 : sinceInferred + 1;
-    const carried = inferEvery > 1 && temporal !== undefined && plan.plans.get(prepared.shot)!.temporalStrength > 0;
-    if (carried && sinceInferred % inferEvery !== 0 && !hintsByFrame.has(prepared.filmFrame)) return false;
-    sinceInferred = 0;
-    return true;
+    const carried = temporal !== undefined && plan.plans.get(prepared.shot)!.temporalStrength > 0;
+    const due = prepared.startsShot || !carried || ++sinceInferred >= inferEvery || hintsByFrame.has(prepared.filmFrame);
+    if (due) sinceInferred = 0;
+    return due;
   };
   const inferStage = async () => {
     let batch: PreparedFrame[] = [];
@@ -467,14 +467,17 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
 
   const smoothStage = async () => {
     for await (const { prepared, ab } of colored) {
-      if (!ab && !temporal) throw new Error('a frame without a*b* reached a render without a temporal stage');
-      let smoothed = ab as Float32Array;
       const shotPlan = plan.plans.get(prepared.shot)!;
+      let smoothed: Float32Array;
       if (temporal) {
         smoothed = await clock.time('temporal', async () => {
           if (prepared.startsShot) await temporal.reset(shotPlan.temporalStrength);
           return ab ? temporal.process(prepared.grid.slice(), ab) : temporal.propagate(prepared.grid.slice());
         });
+      } else if (ab) {
+        smoothed = ab;
+      } else {
+        throw new Error('a frame without a*b* reached a render without a temporal stage');
       }
       if (prepared.filmFrame < writeFrom) continue; // warm-up: only the temporal state was wanted
       const transform = await globals.transformForShot(prepared.shot);
