@@ -51,6 +51,8 @@ else
   TRAIN_DEVICE=(--device cpu --threads 2 --batch 8 --val-images 8)
 fi
 cp training/checkpoints/latest.pt "$OUT/latest.pt"
+# a checkpoint that fine-tunes encoder blocks keeps them beside it
+if [ -f training/checkpoints/latest.encoder.pt ]; then cp training/checkpoints/latest.encoder.pt "$OUT/latest.encoder.pt"; fi
 export COLORIZE_TRAINING_CACHE="$OUT/cache"
 log "train: resume from training/checkpoints/latest.pt for $MINUTES min on $DEVICE"
 "$PY" -u training/train.py --resume --ckpt "$OUT/latest.pt" --minutes "$MINUTES" --log-json "$OUT/train.jsonl" \

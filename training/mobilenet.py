@@ -79,7 +79,16 @@ class MobileNetV2(nn.Module):
             self.load(npz)
         for p in self.parameters():
             p.requires_grad_(False)
+        self.trainable_from = None
         self.eval()
+
+    def unfreeze_from(self, block):
+        """Fine-tune blocks `block`..17 (features.N numbering); the stem and earlier blocks stay frozen."""
+        if not 1 <= block <= len(self.blocks):
+            raise SystemExit(f'cannot fine-tune from block {block}: blocks are 1..{len(self.blocks)}')
+        self.trainable_from = block
+        for i, b in enumerate(self.blocks, start=1):
+            b.requires_grad_(i >= block)
 
     def train(self, mode=True):
         return super().train(False)  # BatchNorm is folded: nothing changes with mode; keep eval
@@ -107,12 +116,23 @@ class MobileNetV2(nn.Module):
             self.classifier.bias.copy_(torch.from_numpy(w['classifier.bias']))
 
     def forward(self, x):
+        return self.part(x, 0, None)
+
+    def part(self, x, first, last):
+        """Blocks first..last (0 = the stem; last None = through the head and classifier) -> taps;
+        with a `last`, taps['out'] is the activation after that block."""
         taps = {}
-        x = F.relu6(self.stem(x))
+        if first == 0:
+            x = F.relu6(self.stem(x))
         for i, b in enumerate(self.blocks, start=1):
+            if i < first or (last is not None and i > last):
+                continue
             x = b(x)
             if i in TAPS:
                 taps[TAPS[i]] = x
+        if last is not None:
+            taps['out'] = x
+            return taps
         if self.head is not None:
             x = F.relu6(self.head(x))
             taps['last'] = x

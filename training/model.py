@@ -11,7 +11,8 @@ networks.
   1/4 grid) enter every decoder level; 313-bin logits (or a*b*) at 1/4.
 
 The frozen encoders come from the npz at load time; checkpoints hold only the
-trained parts.
+trained parts. With `finetune_from` N the local network's encoder blocks N..17 are
+trained too (the global network's encoder stays ImageNet's).
 """
 import torch
 import torch.nn as nn
@@ -54,6 +55,15 @@ def run_frozen(encoder, x):
             return encoder(x)
         parts = [encoder(x[k:k + ENCODER_CHUNK]) for k in range(0, x.shape[0], ENCODER_CHUNK)]
         return {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
+
+
+def run_encoder(encoder, x):
+    """The encoder's taps: the frozen part without gradients (in pieces), the fine-tuned blocks with them."""
+    k = encoder.trainable_from
+    if k is None:
+        return run_frozen(encoder, x)
+    taps = run_frozen(lambda y: encoder.part(y, 0, k - 1), x)
+    return {**taps, **encoder.part(taps.pop('out'), k, None)}
 
 
 def imagenet_features(encoder, L):
@@ -123,18 +133,25 @@ class LocalNet(nn.Module):
         self.head_kind = head
 
     def forward(self, L, g, hints=None):
-        taps = run_frozen(self.encoder, lightness_to_input(L))
+        taps = run_encoder(self.encoder, lightness_to_input(L))
         if hints is None:
             hints = L.new_zeros(L.shape[0], 3, L.shape[2] // 4, L.shape[3] // 4)
         return self.decoder(taps, g, normalise_hints(hints))
 
 
 class Colorizer(nn.Module):
-    def __init__(self, head='class', global_size=224, npz=NPZ):
+    def __init__(self, head='class', global_size=224, npz=NPZ, finetune_from=None):
         super().__init__()
         self.glob = GlobalNet(npz)
         self.local = LocalNet(head, npz)
         self.config = dict(arch='mnv2-unet', head=head, global_size=global_size)
+        if finetune_from:
+            self.finetune_local_encoder(finetune_from)
+
+    def finetune_local_encoder(self, block):
+        """Train the local network's encoder from `block` on (the global network's stays ImageNet's)."""
+        self.local.encoder.unfreeze_from(block)
+        self.config['finetune_from'] = block
 
     def forward(self, L, Lg=None, hints=None, global_in=None):
         """global_in: precomputed imagenet_features of the global view (training caches them)."""
@@ -142,7 +159,10 @@ class Colorizer(nn.Module):
         return self.local(L, self.glob.head(f), hints)
 
     def trained_state(self):
-        return {k: v for k, v in self.state_dict().items() if '.encoder.' not in k}
+        """What a checkpoint keeps: everything but the ImageNet encoders, whose fine-tuned blocks excepted."""
+        first = self.config.get('finetune_from')
+        tuned = lambda name: bool(first) and name.startswith('local.encoder.blocks.') and int(name.split('.')[3]) + 1 >= first  # noqa: E731
+        return {k: v for k, v in self.state_dict().items() if '.encoder.' not in k or tuned(k)}
 
 
 def decode(out, head, bins, T):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI smoke test for the training code: the MobileNetV2 implementation against
-# mobilenet_v2_check.npz, 2 training steps (perceptual term on) on a few images of one shard (global
+# mobilenet_v2_check.npz, 2 training steps (perceptual term on), resumes (fine-tuned encoder blocks included) on a few images of one shard (global
 # features cached in the temp dir), ONNX export (fp16 weights, int8 CPU variant), and a load + run of
 # the export with onnxruntime-node, including the hint input.
 # Everything goes to a temporary directory; exits non-zero on any failure.
@@ -22,22 +22,33 @@ COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --shards "$SHARD
 # A resume keeps the trained weights: with no step left to take, the checkpoint written back holds
 # exactly the weights it started from (until 2026-12-01 a resume without --more-steps re-initialised
 # the model and kept only the step count and the optimizer state).
+same_weights() {  # $1 $2: two checkpoints of the same step holding the same trained weights (encoder blocks included)
+  "$PY" - "$1" "$2" "$3" <<'PY'
+import sys
+sys.path.insert(0, 'training')
+from train import load_model_from_ckpt
+(a, ca), (b, cb) = (load_model_from_ckpt(p) for p in sys.argv[1:3])
+sa, sb = a.trained_state(), b.trained_state()
+assert ca['step'] == cb['step'] == int(sys.argv[3]), (ca['step'], cb['step'])
+diff = max((sa[k].float() - sb[k].float()).abs().max().item() for k in sa)
+assert sa.keys() == sb.keys() and diff == 0.0, f'resume changed the weights (max difference {diff})'
+print(f'smoke: resume keeps the weights ({len(sa)} tensors, {sum(".encoder." in k for k in sa)} of them encoder blocks)')
+PY
+}
 cp "$TMP/ckpt/latest.pt" "$TMP/before.pt"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --steps 2 --minutes 5 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
-"$PY" - "$TMP/before.pt" "$TMP/ckpt/latest.pt" <<'PY'
-import sys, torch
-a, b = (torch.load(p, map_location='cpu') for p in sys.argv[1:3])
-assert a['step'] == b['step'] == 2, (a['step'], b['step'])
-diff = max((a['model'][k].float() - b['model'][k].float()).abs().max().item() for k in a['model'])
-assert a['model'].keys() == b['model'].keys() and diff == 0.0, f'resume changed the weights (max difference {diff})'
-print('smoke: resume keeps the weights')
-PY
+same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 2
 # Global-view augmentation (the frozen encoder on a random crop/flip of each image every step,
-# in pieces of 4 images), each epoch all large images and a few small ones, a snapshot per validation.
+# in pieces of 4 images), each epoch all large images and a few small ones, a snapshot per validation,
+# and from here on the local encoder's blocks 14-17 fine-tuned (kept in latest.encoder.pt beside the checkpoint).
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --snapshots "$TMP/snapshots" --ckpt "$TMP/ckpt/latest.pt"
-test -s "$TMP/snapshots/step3.pt"
+  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --snapshots "$TMP/snapshots" --finetune-from 14 --ckpt "$TMP/ckpt/latest.pt"
+test -s "$TMP/snapshots/step3.pt" && test -s "$TMP/snapshots/step3.encoder.pt" && test -s "$TMP/ckpt/latest.encoder.pt"
+cp "$TMP/ckpt/latest.pt" "$TMP/before.pt" && cp "$TMP/ckpt/latest.encoder.pt" "$TMP/before.encoder.pt"
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --steps 3 --minutes 5 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
+same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 3
 # With the int8 CPU variant (calibrated on held-out crops), checked in onnxruntime-node and on held-out crops.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" \
   --fp16-weights --int8-cpu --calib-images 16

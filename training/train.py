@@ -72,6 +72,10 @@ def parse(argv=None):
     p.add_argument('--store-short', type=int, default=224)
     p.add_argument('--global-size', type=int, default=224)
     p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--finetune-from', type=int, default=None,
+                   help='also train the local network\'s MobileNetV2 from this block (features.N, 1..17; 7 = the '
+                        '1/16 and 1/32 stages) on; kept by the checkpoint once set')
+    p.add_argument('--encoder-lr-scale', type=float, default=0.3, help='the fine-tuned encoder blocks\' lr, as a fraction of --lr')
     p.add_argument('--lr-min', type=float, default=0.1, help='cosine floor, as a fraction of --lr')
     p.add_argument('--warmup', type=int, default=100)
     # The recipe: on --resume, taken from the checkpoint unless given.
@@ -174,18 +178,32 @@ def format_val(v):
                       f"{r['truth_colorfulness']:.1f} hue {r['hue_recall']:.3f}" for k, r in v.items())
 
 
+def encoder_sidecar(path):
+    """Where a checkpoint keeps its fine-tuned encoder blocks: a second file, so that each stays under 16 MiB."""
+    return (path[:-3] if path.endswith('.pt') else path) + '.encoder.pt'
+
+
 def save_ckpt(path, model, opt, step, args, counts, history, hours):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    # The file must stay under 16 MiB: AdamW's second moment in bf16 (same range as fp32, half the
+    # Each file must stay under 16 MiB: AdamW's second moment in bf16 (same range as fp32, half the
     # bytes); the first moment is not kept (with beta1 = 0.9 it rebuilds within tens of steps).
     osd = opt.state_dict()
-    osd = {'param_groups': osd['param_groups'],
-           'state': {k: {n: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items()
-                         if n != 'exp_avg'}
-                     for k, s in osd['state'].items()}}
+    state = {k: {n: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items() if n != 'exp_avg'}
+             for k, s in osd['state'].items()}
     msd = {k: v.cpu() for k, v in model.trained_state().items()}
-    torch.save(dict(model=msd, opt=osd, step=step, config=model.config, counts=counts,
+    groups = osd['param_groups']
+    side = encoder_sidecar(path)
+    if len(groups) > 1:  # group 1: the fine-tuned encoder blocks, with their weights, in the sidecar
+        ids = set(groups[1]['params'])
+        torch.save(dict(model={k: v for k, v in msd.items() if '.encoder.' in k}, group=groups[1],
+                        state={k: s for k, s in state.items() if k in ids}, step=step), side + '.tmp')
+        msd = {k: v for k, v in msd.items() if '.encoder.' not in k}
+        state = {k: s for k, s in state.items() if k not in ids}
+        groups = groups[:1]
+    torch.save(dict(model=msd, opt={'param_groups': groups, 'state': state}, step=step, config=model.config, counts=counts,
                     args=vars(args), history=history, hours=hours), path + '.tmp')
+    if os.path.exists(side + '.tmp'):
+        os.replace(side + '.tmp', side)
     os.replace(path + '.tmp', path)
 
 
@@ -194,9 +212,20 @@ def load_model_from_ckpt(path):
     cfg = ck['config']
     if cfg.get('arch') != 'mnv2-unet':
         raise SystemExit(f'{path} is a checkpoint of another architecture ({cfg.get("arch", "eccv16-small")})')
-    model = Colorizer(head=cfg['head'], global_size=cfg['global_size'])
+    if cfg.get('finetune_from'):
+        side = encoder_sidecar(path)
+        if not os.path.exists(side):
+            raise SystemExit(f'{path} fine-tunes encoder blocks kept in {side}, which is missing')
+        enc = torch.load(side, map_location='cpu')
+        if enc['step'] != ck['step']:
+            raise SystemExit(f'{side} is of step {enc["step"]}, {path} of step {ck["step"]}')
+        ck['model'].update(enc['model'])
+        ck['opt']['param_groups'].append(enc['group'])
+        ck['opt']['state'].update(enc['state'])
+    model = Colorizer(head=cfg['head'], global_size=cfg['global_size'], finetune_from=cfg.get('finetune_from'))
     missing, unexpected = model.load_state_dict(ck['model'], strict=False)
-    assert not unexpected and all('.encoder.' in k for k in missing), (missing, unexpected)
+    trained = model.trained_state().keys()
+    assert not unexpected and not any(k in trained for k in missing), (missing, unexpected)
     return model, ck
 
 
@@ -234,6 +263,11 @@ def main(argv=None):
         args.steps = step + args.more_steps
     if ck is None:
         model = Colorizer(head=args.head, global_size=args.global_size)
+    if args.finetune_from and model.config.get('finetune_from') not in (None, args.finetune_from):
+        raise SystemExit(f'the checkpoint fine-tunes from block {model.config["finetune_from"]}, not {args.finetune_from}')
+    new_group = bool(args.finetune_from) and not model.config.get('finetune_from')
+    if new_group:
+        model.finetune_local_encoder(args.finetune_from)
     images, names = load_images(args.data, args.shards, args.max_images, 'train', args.seed, store_short=args.store_short, log=log,
                                 min_side=args.min_side)
     val_imgs, val_names = load_images(args.data, args.shards, args.val_images, 'holdout', args.seed,
@@ -256,8 +290,12 @@ def main(argv=None):
     perceptual = Perceptual().to(dev).eval() if args.perceptual > 0 else None
     if dev.type == 'cpu':
         model = model.to(memory_format=torch.channels_last)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
+    # Group 0: decoder and global MLP (the order checkpoints have always had); group 1: fine-tuned encoder blocks.
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    opt = torch.optim.AdamW([p for n, p in trained if '.encoder.' not in n], lr=args.lr, weight_decay=1e-4)
+    encoder_group = dict(params=[p for n, p in trained if '.encoder.' in n], lr_scale=args.encoder_lr_scale)
+    if encoder_group['params'] and not new_group:
+        opt.add_param_group(encoder_group)
     if ck is not None:
         osd = ck['opt']
         osd['state'] = {k: {n: (v.float().to(dev) if torch.is_tensor(v) and v.dim() > 0 else v) for n, v in s.items()}
@@ -265,8 +303,13 @@ def main(argv=None):
         for s in osd['state'].values():
             s.setdefault('exp_avg', torch.zeros_like(s['exp_avg_sq']))
         opt.load_state_dict(osd)
+    if new_group:
+        opt.add_param_group(encoder_group)
+    for g in opt.param_groups[1:]:
+        g['lr_scale'] = args.encoder_lr_scale
     log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
         f'crop={args.crop} S={args.global_size} perceptual={args.perceptual} global_aug={args.global_aug} '
+        f'finetune_from={model.config.get("finetune_from")} '
         f'epoch of {batcher.epoch_size()} from step {step} threads={args.threads} device={dev}')
 
     kind = 'gpu' if dev.type == 'cuda' else 'cpu'
@@ -295,7 +338,7 @@ def main(argv=None):
             if frac >= 1.0:
                 break
         for g in opt.param_groups:
-            g['lr'] = lr_at(step - first if first else step, args, frac)
+            g['lr'] = lr_at(step - first if first else step, args, frac) * g.get('lr_scale', 1.0)
         L, ab, g, hints, rgb = batcher.next()
         L = L.to(dev)
         if dev.type == 'cpu':
