@@ -49,6 +49,9 @@ cp "$TMP/ckpt/latest.pt" "$TMP/before.pt" && cp "$TMP/ckpt/latest.encoder.pt" "$
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --steps 3 --minutes 5 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
 same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 3
+# Weight averaging of snapshots: the average of two copies of the same weights is those weights.
+"$PY" training/average_ckpts.py --out "$TMP/avg.pt" "$TMP/snapshots/step3.pt" "$TMP/ckpt/latest.pt"
+same_weights "$TMP/avg.pt" "$TMP/ckpt/latest.pt" 3
 # With the int8 CPU variant (calibrated on held-out crops), checked in onnxruntime-node and on held-out crops.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" \
   --fp16-weights --int8-cpu --calib-images 16
