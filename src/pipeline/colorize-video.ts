@@ -200,7 +200,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
       filmShotNumbers(filmShots),
     );
     const references = await loadReferenceImages(plans, colorizer.config.global.size);
-    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, plans, references, options, clock, started })), startupSeconds };
+    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, plans, references, options, inferEvery, clock, started })), startupSeconds };
   } finally {
     if (!options.colorizer) await colorizer.release();
   }
@@ -279,6 +279,8 @@ interface RenderPlan {
   plans: Map<number, ShotPlan>;
   references: Map<string, LoadedReference>;
   options: ColorizeOptions;
+  /** options.inferEvery or its default, validated. */
+  inferEvery: number;
   clock: StageClock;
   started: number;
 }
@@ -295,7 +297,7 @@ interface ComposingFrame {
 }
 
 async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSeconds'>> {
-  const { info, colorizer, shots, segments, writeFrom, options, clock } = plan;
+  const { info, colorizer, shots, segments, writeFrom, options, inferEvery, clock } = plan;
   const config = colorizer.config;
   const warnings: string[] = [];
   const warn = (text: string) => {
@@ -421,7 +423,6 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   // Batches run side by side on the colorizer's workers (results still leave in frame order), as
   // many as it has and the memory budget holds beside the queues.
   const batchesInFlight = Math.max(1, Math.min(colorizer.parallelRuns, Math.floor(framesFit / batchSize) - 1));
-  const inferEvery = options.inferEvery ?? DEFAULT_INFER_EVERY;
   let framesInferred = 0;
   let sinceInferred = 0; // frames of the shot since the network last ran
   const runsNetwork = (prepared: PreparedFrame): boolean => {
