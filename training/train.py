@@ -25,7 +25,7 @@ from mobilenet import PRETRAINED, MobileNetV2  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
 VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
-RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0}  # defaults of the options a checkpoint carries over
+RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0, 'encoder_lr_scale': 0.3}  # defaults of the options a checkpoint carries over
 JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'  # Debian's libjemalloc2 (a dependency of redis-server)
 
 
@@ -75,7 +75,6 @@ def parse(argv=None):
     p.add_argument('--finetune-from', type=int, default=None,
                    help='also train the local network\'s MobileNetV2 from this block (features.N, 1..17; 7 = the '
                         '1/16 and 1/32 stages) on; kept by the checkpoint once set')
-    p.add_argument('--encoder-lr-scale', type=float, default=0.3, help='the fine-tuned encoder blocks\' lr, as a fraction of --lr')
     p.add_argument('--lr-min', type=float, default=0.1, help='cosine floor, as a fraction of --lr')
     p.add_argument('--warmup', type=int, default=100)
     # The recipe: on --resume, taken from the checkpoint unless given.
@@ -85,6 +84,8 @@ def parse(argv=None):
     p.add_argument('--perceptual', type=float, default=None,
                    help='weight of a perceptual term: frozen MobileNetV2 1/4 and 1/8 features of the colorized crop vs the truth (default 0)')
     p.add_argument('--hint-prob', type=float, default=None, help='share of training crops given colour hints (default 0.5)')
+    p.add_argument('--encoder-lr-scale', type=float, default=None,
+                   help='the fine-tuned encoder blocks\' lr, as a fraction of --lr (default 0.3)')
     p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     p.add_argument('--resume', action='store_true')
     p.add_argument('--ckpt-minutes', type=float, default=5.0)
