@@ -11,8 +11,9 @@ describe('CPU inference threads from the core count', () => {
     expect([1, 2, 3, 4, 16].map((cores) => cpuInferenceThreads(cores))).toEqual([1, 1, 1, 2, 8]);
   });
 
-  it('runs two single-threaded copies of the network on two cores or fewer, one above', () => {
-    expect([1, 2, 3, 4, 16].map((cores) => cpuInferenceWorkers(cores))).toEqual([2, 2, 1, 1, 1]);
+  it('runs two single-threaded copies of the network on two cores or fewer when it runs on every frame, else one', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => cpuInferenceWorkers(1, cores))).toEqual([2, 2, 1, 1, 1]);
+    expect([1, 2, 3, 4, 16].map((cores) => cpuInferenceWorkers(2, cores))).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('batches run side by side on two copies give the same film, frame for frame, as one copy (the shipped model)', async () => {

@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../decode/errors.js';
-import { cpuInferenceWorkers, type Device, type DeviceRequest, type ModelFiles, type SessionSettings } from './device.js';
+import { type Device, type DeviceRequest, type ModelFiles, type SessionSettings } from './device.js';
 import type { PlainTensor, SessionRequest, SessionResponse } from './session-protocol.js';
 import { WorkerChannel, workerEntryUrl } from '../workers/channel.js';
 
@@ -39,7 +39,7 @@ export class SessionHost {
 
   /**
    * Starts a worker and opens one session per file there (device choice as in openSessions). On
-   * the CPU device, up to `settings.workers` workers in all (default cpuInferenceWorkers) each
+   * the CPU device, up to `settings.workers` workers in all (default 1) each
    * open their own copy, so that independent batches run side by side.
    */
   static async open(files: ModelFiles, device: DeviceRequest, settings: SessionSettings): Promise<OpenedHost> {
@@ -47,7 +47,7 @@ export class SessionHost {
     try {
       const { opened } = await host.channel.request(host.workers[0], { kind: 'open', files, device, settings });
       if (!opened) throw new Error('inference worker opened no sessions');
-      const count = opened.device === 'cpu' ? Math.max(1, settings.workers ?? cpuInferenceWorkers()) : 1;
+      const count = opened.device === 'cpu' ? Math.max(1, settings.workers ?? 1) : 1;
       // The copies load while the first already runs batches: a copy takes work once it is open.
       for (let k = 1; k < count; k++) {
         const worker = newWorker();

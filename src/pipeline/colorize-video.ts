@@ -6,7 +6,7 @@ import { readFrames } from '../decode/frame-reader.js';
 import type { DamagedRange } from '../decode/decode-monitor.js';
 import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
-import { type DeviceRequest, defaultBatchSize } from '../infer/device.js';
+import { type DeviceRequest, cpuInferenceWorkers, defaultBatchSize } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { lumaToLightnessLut, lumaToLightnessLutAtDepth } from '../color/luts.js';
 import { applyAbTransform, isIdentityTransform } from '../color/palette.js';
@@ -81,7 +81,7 @@ export interface ColorizeOptions {
   colorizer?: Colorizer;
   /** onnxruntime intra-op threads on the CPU device; default from the core count. */
   inferThreads?: number;
-  /** Copies of the network on the CPU device running batches side by side; default from the core count. */
+  /** Copies of the network on the CPU device running batches side by side; default from the core count and `inferEvery` (cpuInferenceWorkers). */
   inferWorkers?: number;
   /**
    * Run the network on every Nth frame of a shot (default `DEFAULT_INFER_EVERY`). The frames between
@@ -186,7 +186,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
   if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers, cpuVariant: options.cpuVariant }));
+  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers ?? cpuInferenceWorkers(inferEvery), cpuVariant: options.cpuVariant }));
   const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
   const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
   try {
@@ -423,6 +423,10 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   // Batches run side by side on the colorizer's workers (results still leave in frame order), as
   // many as it has and the memory budget holds beside the queues.
   const batchesInFlight = Math.max(1, Math.min(colorizer.parallelRuns, Math.floor(framesFit / batchSize) - 1));
+  // Frames the network skips wait in order behind the runs without holding a run's place (else,
+  // at inferEvery 2, a run never overlapped the next one and the second copy of the network
+  // idled); the frames held here stay within what the memory budget allowed before.
+  const heldFrameLimit = Math.max(batchesInFlight * batchSize, Math.min(batchesInFlight * (batchSize + inferEvery - 1), framesFit - batchSize));
   let framesInferred = 0;
   let sinceInferred = 0; // frames of the shot since the network last ran
   const runsNetwork = (prepared: PreparedFrame): boolean => {
@@ -433,10 +437,21 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   };
   const inferStage = async () => {
     let batch: PreparedFrame[] = [];
-    const running: Promise<{ frames: PreparedFrame[]; abs: (Float32Array | undefined)[] }>[] = [];
+    const running: { runsNetwork: boolean; size: number; result: Promise<{ frames: PreparedFrame[]; abs: (Float32Array | undefined)[] }> }[] = [];
+    let runsInFlight = 0;
+    let heldFrames = 0;
     const deliverOldest = async () => {
-      const { frames, abs } = await running.shift()!;
+      const entry = running.shift()!;
+      const { frames, abs } = await entry.result;
+      if (entry.runsNetwork) runsInFlight--;
+      heldFrames -= entry.size;
       for (let i = 0; i < frames.length; i++) await colored.push({ prepared: frames[i], ab: abs[i] });
+    };
+    const hold = async (entry: (typeof running)[number]) => {
+      running.push(entry);
+      if (entry.runsNetwork) runsInFlight++;
+      heldFrames += entry.size;
+      while (runsInFlight >= batchesInFlight || heldFrames >= heldFrameLimit) await deliverOldest();
     };
     const flush = async () => {
       if (batch.length === 0) return;
@@ -446,15 +461,13 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
       const hints = hintsByFrame.size > 0 ? frames.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
       const result = clock.time('infer', () => colorizer.colorize(frames.map((p) => p.working), working.width, working.height, vectors, hints)).then((abs) => ({ frames, abs }));
       result.catch(() => undefined); // awaited in order by deliverOldest; failures surface there
-      running.push(result);
-      if (running.length >= batchesInFlight) await deliverOldest();
+      await hold({ runsNetwork: true, size: frames.length, result });
     };
     for await (const prepared of decoded) {
       if (!runsNetwork(prepared)) {
         // Results leave in frame order: the batch before this frame goes first.
         await flush();
-        running.push(Promise.resolve({ frames: [prepared], abs: [undefined] }));
-        if (running.length >= batchesInFlight) await deliverOldest();
+        await hold({ runsNetwork: false, size: 1, result: Promise.resolve({ frames: [prepared], abs: [undefined] }) });
         continue;
       }
       framesInferred++;
