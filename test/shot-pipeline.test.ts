@@ -76,6 +76,12 @@ describe('shots in the pipeline', () => {
         for (let i = 0; i < ca.length; i++) worst = Math.max(worst, Math.abs(ca[i] - cb[i]));
         expect(worst, `frame ${frame}`).toBeLessThanOrEqual(1);
       }
+      // Batches fill with frames the network runs on; the frames it skips ride along in order.
+      const runsBeforeBatched = colorizer.localRuns;
+      const batched = await colorizeVideo({ input: clip, output: join(dir, 'every3-batch4.mkv'), codec: 'ffv1', colorizer, overwrite: true, batchSize: 4, inferEvery: 3 });
+      expect(batched.framesInferred).toBe(33);
+      expect(colorizer.localRuns - runsBeforeBatched).toBe(9); // ceil(33 / 4)
+      expect((await rawFrames(join(dir, 'every3-batch4.mkv'))).equals(b)).toBe(true);
       const untouched = await colorizeVideo({ input: clip, output: join(dir, 'every3-off.mkv'), codec: 'ffv1', colorizer, overwrite: true, inferEvery: 3, temporalStrength: 0 });
       expect(untouched.framesInferred).toBe(95); // nothing carries colours without the temporal stage
       const byDefault = await colorizeVideo({ input: clip, output: join(dir, 'every-default.mkv'), codec: 'ffv1', colorizer, overwrite: true });

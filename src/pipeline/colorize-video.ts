@@ -423,10 +423,12 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   // Batches run side by side on the colorizer's workers (results still leave in frame order), as
   // many as it has and the memory budget holds beside the queues.
   const batchesInFlight = Math.max(1, Math.min(colorizer.parallelRuns, Math.floor(framesFit / batchSize) - 1));
-  // Frames the network skips wait in order behind the runs without holding a run's place (else,
-  // at inferEvery 2, a run never overlapped the next one and the second copy of the network
-  // idled); the frames held here stay within what the memory budget allowed before.
-  const heldFrameLimit = Math.max(batchesInFlight * batchSize, Math.min(batchesInFlight * (batchSize + inferEvery - 1), framesFit - batchSize));
+  // A batch gathers `batchSize` frames the network runs on, whatever `inferEvery` is: the frames it
+  // skips between them ride along in order in the same group (a skipped frame with no run pending
+  // goes straight out). Skipped frames do not hold a run's place in flight. Groups and the frames
+  // held in flight stay within the memory budget.
+  const groupFrameLimit = Math.max(batchSize, Math.min(batchSize * inferEvery, Math.floor(framesFit / (batchesInFlight + 1))));
+  const heldFrameLimit = batchesInFlight * groupFrameLimit;
   let framesInferred = 0;
   let sinceInferred = 0; // frames of the shot since the network last ran
   const runsNetwork = (prepared: PreparedFrame): boolean => {
@@ -436,43 +438,54 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     return due;
   };
   const inferStage = async () => {
-    let batch: PreparedFrame[] = [];
-    const running: { runsNetwork: boolean; size: number; result: Promise<{ frames: PreparedFrame[]; abs: (Float32Array | undefined)[] }> }[] = [];
+    let group: { prepared: PreparedFrame; runs: boolean }[] = [];
+    let groupRuns = 0;
+    const running: { runsNetwork: boolean; frames: PreparedFrame[]; abs: Promise<(Float32Array | undefined)[]> }[] = [];
     let runsInFlight = 0;
     let heldFrames = 0;
     const deliverOldest = async () => {
       const entry = running.shift()!;
-      const { frames, abs } = await entry.result;
+      const abs = await entry.abs;
       if (entry.runsNetwork) runsInFlight--;
-      heldFrames -= entry.size;
-      for (let i = 0; i < frames.length; i++) await colored.push({ prepared: frames[i], ab: abs[i] });
+      heldFrames -= entry.frames.length;
+      for (let i = 0; i < entry.frames.length; i++) await colored.push({ prepared: entry.frames[i], ab: abs[i] });
     };
     const hold = async (entry: (typeof running)[number]) => {
       running.push(entry);
       if (entry.runsNetwork) runsInFlight++;
-      heldFrames += entry.size;
+      heldFrames += entry.frames.length;
       while (runsInFlight >= batchesInFlight || heldFrames >= heldFrameLimit) await deliverOldest();
     };
+    const carriedOnly = (frames: PreparedFrame[]) => hold({ runsNetwork: false, frames, abs: Promise.resolve(frames.map(() => undefined)) });
     const flush = async () => {
-      if (batch.length === 0) return;
-      const frames = batch;
-      batch = [];
-      const vectors = await Promise.all(frames.map((p) => globals.forShot(p.shot)));
-      const hints = hintsByFrame.size > 0 ? frames.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
-      const result = clock.time('infer', () => colorizer.colorize(frames.map((p) => p.working), working.width, working.height, vectors, hints)).then((abs) => ({ frames, abs }));
-      result.catch(() => undefined); // awaited in order by deliverOldest; failures surface there
-      await hold({ runsNetwork: true, size: frames.length, result });
+      if (group.length === 0) return;
+      const members = group;
+      group = [];
+      groupRuns = 0;
+      const frames = members.map((m) => m.prepared);
+      const batch = members.filter((m) => m.runs).map((m) => m.prepared);
+      if (batch.length === 0) return carriedOnly(frames);
+      const vectors = await Promise.all(batch.map((p) => globals.forShot(p.shot)));
+      const hints = hintsByFrame.size > 0 ? batch.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
+      const abs = clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors, hints)).then((out) => {
+        let next = 0;
+        return members.map((m) => (m.runs ? out[next++] : undefined));
+      });
+      abs.catch(() => undefined); // awaited in order by deliverOldest; failures surface there
+      await hold({ runsNetwork: true, frames, abs });
     };
     for await (const prepared of decoded) {
-      if (!runsNetwork(prepared)) {
-        // Results leave in frame order: the batch before this frame goes first.
-        await flush();
-        await hold({ runsNetwork: false, size: 1, result: Promise.resolve({ frames: [prepared], abs: [undefined] }) });
+      const runs = runsNetwork(prepared);
+      if (!runs && groupRuns === 0) {
+        await carriedOnly([prepared]);
         continue;
       }
-      framesInferred++;
-      batch.push(prepared);
-      if (batch.length >= batchSize) await flush();
+      if (runs) {
+        framesInferred++;
+        groupRuns++;
+      }
+      group.push({ prepared, runs });
+      if (groupRuns >= batchSize || group.length >= groupFrameLimit) await flush();
     }
     await flush();
     while (running.length > 0) await deliverOldest();
