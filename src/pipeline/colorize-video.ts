@@ -456,7 +456,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
       heldFrames += entry.frames.length;
       while (runsInFlight >= batchesInFlight || heldFrames >= heldFrameLimit) await deliverOldest();
     };
-    const carriedOnly = (frames: PreparedFrame[]) => hold({ runsNetwork: false, frames, abs: Promise.resolve(frames.map(() => undefined)) });
+    // A group starts with a frame the network runs on, so every flushed group holds a batch.
     const flush = async () => {
       if (group.length === 0) return;
       const members = group;
@@ -464,7 +464,6 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
       groupRuns = 0;
       const frames = members.map((m) => m.prepared);
       const batch = members.filter((m) => m.runs).map((m) => m.prepared);
-      if (batch.length === 0) return carriedOnly(frames);
       const vectors = await Promise.all(batch.map((p) => globals.forShot(p.shot)));
       const hints = hintsByFrame.size > 0 ? batch.map((p) => hintPlanes(hintsByFrame.get(p.filmFrame))) : undefined;
       const abs = clock.time('infer', () => colorizer.colorize(batch.map((p) => p.working), working.width, working.height, vectors, hints)).then((out) => {
@@ -477,7 +476,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     for await (const prepared of decoded) {
       const runs = runsNetwork(prepared);
       if (!runs && groupRuns === 0) {
-        await carriedOnly([prepared]);
+        await hold({ runsNetwork: false, frames: [prepared], abs: Promise.resolve([undefined]) });
         continue;
       }
       if (runs) {
