@@ -20,7 +20,7 @@ import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { PsnrAccumulator } from '../src/temporal/metrics.js';
 import { evalVideos } from './lib/eval-videos.js';
 import { makeGrayClip } from './lib/gray-clip.js';
-import { HueRecall } from './lib/hue-recall.js';
+import { formatSector, HUE_SECTOR_NAMES, HueRecall } from './lib/hue-recall.js';
 import { colorfulness, mean } from './lib/image-metrics.js';
 import { OUT_DIR, PROJECT_ROOT, ScriptError, runMain } from './lib/paths.js';
 import { fixed, markdownTable, toJson, verdict } from './lib/table.js';
@@ -34,6 +34,8 @@ interface Measures {
   psnr: number;
   colorfulness: number;
   hueRecall: number;
+  /** Per 60° sector of the true hue: share of the scored pixels and recall (undefined under 1%). */
+  hueSectors: { share: number; recall: number | undefined }[];
 }
 
 interface ClipResult {
@@ -93,6 +95,8 @@ async function main(): Promise<void> {
         `CF/truth ${fixed(mean(results.map((r) => r.models[m].colorfulness / r.truth.colorfulness)), 2)}, hue recall ${fixed(avg(m, (x) => x.hueRecall), 2)}`,
     );
   }
+  console.log('\nhue recall per sector of the true hue (share of the scored pixels in brackets):');
+  console.log(markdownTable(['clip', 'model', ...HUE_SECTOR_NAMES], results.flatMap((r) => names.map((m) => [r.clip, m, ...r.models[m].hueSectors.map(formatSector)]))));
   console.log(`acceptance (#12, every clip): ${verdict(pass)}`);
   const json = join(OUT_DIR, 'eval-clips.json');
   await writeFile(json, toJson({ models, seconds, analysisMaxWidth: maxWidth, pass, clips: results }));
@@ -132,7 +136,7 @@ async function evaluateClip(original: string, workDir: string, models: Record<st
   const result: ClipResult = {
     clip: name,
     frames,
-    models: Object.fromEntries(labels.map((m, k) => [m, { psnr: psnr[k].mean, colorfulness: mean(cf[k]), hueRecall: hue[k].value }])),
+    models: Object.fromEntries(labels.map((m, k) => [m, { psnr: psnr[k].mean, colorfulness: mean(cf[k]), hueRecall: hue[k].value, hueSectors: hue[k].sectors }])),
     gray: { psnr: grayPsnr.mean },
     truth: { colorfulness: mean(truthCf) },
     checks: { psnr: false, colorfulness: false, hueRecall: false },

@@ -20,7 +20,7 @@ import { Colorizer } from '../src/infer/colorizer.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { colorizeImageLightness, labToSrgb8, srgb8ToLightness } from '../src/pipeline/colorize-image.js';
 import { colorfulness, mean, psnr8 } from './lib/image-metrics.js';
-import { HueRecall } from './lib/hue-recall.js';
+import { formatSector, HUE_SECTOR_NAMES, HueRecall } from './lib/hue-recall.js';
 import { OUT_DIR, ScriptError, datasetDir, runMain } from './lib/paths.js';
 import { fixed, markdownTable, toJson, verdict } from './lib/table.js';
 
@@ -53,6 +53,8 @@ interface SetResult {
   colorfulnessGray: number;
   colorfulnessTruth: number;
   hueRecall: number;
+  /** Per 60° sector of the true hue: share of the scored pixels and recall (undefined under 1%). */
+  hueSectors: { share: number; recall: number | undefined }[];
   checks: { psnrAtLeastGrayPlusHalfDb: boolean; colorfulnessAtLeast70PercentOfTruth: boolean; hueRecallAtLeast065: boolean };
   pass: boolean;
   perImage: ImageResult[];
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
         if (thumb) thumbs.push(thumb);
         progress(`${set}: ${perImage.length}/${files.length}`, perImage.length === files.length);
       }
-      const summary = summarize(set, perImage, hue.value);
+      const summary = summarize(set, perImage, hue.value, hue.sectors);
       results.push(summary);
       if (values['contact-sheet']) await writeContactSheet(join(OUT_DIR, `contact-${set}.jpg`), thumbs);
     }
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
     ),
   );
   const pass = results.every((r) => r.pass);
+  console.log('\nhue recall per sector of the true hue (share of the scored pixels in brackets):');
+  console.log(markdownTable(['set', ...HUE_SECTOR_NAMES], results.map((r) => [r.set, ...r.hueSectors.map(formatSector)])));
   console.log(`\nacceptance (#12): ${verdict(pass)} (${results.filter((r) => r.pass).length}/${results.length} sets pass all three checks); ${seconds.toFixed(1)} s`);
   const json = join(OUT_DIR, 'eval-images.json');
   await writeFile(
@@ -204,7 +208,7 @@ async function readSrgb(path: string): Promise<{ width: number; height: number; 
   return { width: info.width, height: info.height, truth };
 }
 
-function summarize(set: string, perImage: ImageResult[], hueRecall: number): SetResult {
+function summarize(set: string, perImage: ImageResult[], hueRecall: number, hueSectors: SetResult['hueSectors']): SetResult {
   const avg = (key: keyof ImageResult) => mean(perImage.map((r) => r[key] as number));
   const psnrOurs = avg('psnrOurs');
   const psnrGray = avg('psnrGray');
@@ -224,6 +228,7 @@ function summarize(set: string, perImage: ImageResult[], hueRecall: number): Set
     colorfulnessGray: avg('colorfulnessGray'),
     colorfulnessTruth,
     hueRecall,
+    hueSectors,
     checks,
     pass: checks.psnrAtLeastGrayPlusHalfDb && checks.colorfulnessAtLeast70PercentOfTruth && checks.hueRecallAtLeast065,
     perImage,

@@ -34,6 +34,14 @@ describe('class-balanced hue recall', () => {
     // The tint at 30° hits hues within 45° of it: -15°..75°. Sector 0 (0–60°) fully, 300–360° a quarter,
     // 60–120° a quarter: (1 + 0.25 + 0.25) / 6.
     expect(tint.value).toBeCloseTo(1.5 / 6, 1);
+    const sectors = tint.sectors;
+    [420, 60, 60, 60, 60, 60].forEach((n, k) => expect(sectors[k].share, `sector ${k}`).toBeCloseTo(n / 720, 2));
+    [1, 0.25, 0, 0, 0, 0.25].forEach((r, k) => expect(sectors[k].recall, `sector ${k}`).toBeCloseTo(r, 1));
+    const few = new HueRecall();
+    for (let i = 0; i < 200; i++) few.add(20, 0, 40, 0); // all at 0°
+    few.add(0, 0, -40, 0); // one pixel at 180°: under 1%, left out
+    expect(few.sectors[3]).toEqual({ share: 1 / 201, recall: undefined });
+    expect(few.value).toBe(1);
   });
 
   it('hues off by more than 45 degrees miss, within 45 hit; weak truth chroma is not scored', () => {

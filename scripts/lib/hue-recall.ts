@@ -54,6 +54,18 @@ export class HueRecall {
     }
   }
 
+  /**
+   * Per 60° sector of the true hue (0–60°, 60–120°, …): its share of the scored pixels and its
+   * recall (undefined for a sector under 1%, which the mean leaves out).
+   */
+  get sectors(): { share: number; recall: number | undefined }[] {
+    const total = this.pixels.reduce((a, b) => a + b, 0);
+    return Array.from(this.pixels, (n, s) => ({
+      share: total > 0 ? n / total : 0,
+      recall: total > 0 && n >= SECTOR_MIN_SHARE * total ? this.hits[s] / n : undefined,
+    }));
+  }
+
   /** The recall (0..1); NaN when no pixel had enough true chroma. */
   get value(): number {
     const total = this.pixels.reduce((a, b) => a + b, 0);
@@ -62,4 +74,13 @@ export class HueRecall {
     for (let s = 0; s < SECTORS; s++) if (this.pixels[s] >= SECTOR_MIN_SHARE * total) ratios.push(this.hits[s] / this.pixels[s]);
     return ratios.reduce((a, b) => a + b, 0) / ratios.length;
   }
+}
+
+/** Column names of the per-sector tables. */
+export const HUE_SECTOR_NAMES = ['0–60°', '60–120°', '120–180°', '180–240°', '240–300°', '300–360°'];
+
+/** "0.85 (39%)", or "– (0.4%)" for a sector the mean leaves out. */
+export function formatSector(sector: { share: number; recall: number | undefined }): string {
+  const share = `${(100 * sector.share).toFixed(sector.share < 0.01 ? 1 : 0)}%`;
+  return `${sector.recall === undefined ? '–' : sector.recall.toFixed(2)} (${share})`;
 }
