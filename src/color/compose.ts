@@ -39,6 +39,8 @@ export class ChromaComposer {
   private readonly rangeWeightLut: Float32Array;
   private readonly columnTaps: Taps;
   private readonly rowTaps: Taps;
+  /** End (exclusive) of each run of output columns that share their three grid columns. */
+  private readonly columnRunEnds: Int32Array;
   private readonly aRow: Float32Array;
   private readonly bRow: Float32Array;
 
@@ -46,6 +48,7 @@ export class ChromaComposer {
     this.geometry = { edgeSigma: 6, bitDepth: 8, ...geometry };
     this.columnTaps = taps(geometry.gridWidth, geometry.chromaWidth);
     this.rowTaps = taps(geometry.gridHeight, geometry.chromaHeight);
+    this.columnRunEnds = runEnds(this.columnTaps, geometry.chromaWidth);
     this.rangeWeightLut = rangeWeights(this.geometry.edgeSigma);
     this.aRow = new Float32Array(geometry.chromaWidth);
     this.bRow = new Float32Array(geometry.chromaWidth);
@@ -79,13 +82,18 @@ export class ChromaComposer {
     return out;
   }
 
-  /** Joint bilateral upsampling of one output row into aRow/bRow. */
+  /**
+   * Joint bilateral upsampling of one output row into aRow/bRow. Neighbouring output samples share
+   * their 3x3 grid cells (about chromaWidth / gridWidth of them in a row), so each run of samples
+   * with the same cells reads the cells' L* and a*b* once; the arithmetic per sample is unchanged.
+   */
   private upsampleRow(y: number, lightness: Float32Array, gridLightness: Float32Array, ab: Float32Array): void {
     const { chromaWidth, gridWidth, gridHeight } = this.geometry;
     const gridN = gridWidth * gridHeight;
     const rangeLut = this.rangeWeightLut;
     const lutLast = RANGE_LUT_SIZE - 1;
     const { index: colIndex, weight: colWeight } = this.columnTaps;
+    const runEnds = this.columnRunEnds;
     const rows = this.rowTaps;
     const aRow = this.aRow;
     const bRow = this.bRow;
@@ -96,44 +104,58 @@ export class ChromaComposer {
     const r1 = rows.index[y * TAPS + 1] * gridWidth;
     const r2 = rows.index[y * TAPS + 2] * gridWidth;
     const base = y * chromaWidth;
-    for (let x = 0; x < chromaWidth; x++) {
-      const guide = lightness[base + x];
-      const t = x * TAPS;
-      const c0 = colIndex[t];
-      const c1 = colIndex[t + 1];
-      const c2 = colIndex[t + 2];
-      const wx0 = colWeight[t];
-      const wx1 = colWeight[t + 1];
-      const wx2 = colWeight[t + 2];
-      let wSum = 0;
-      let aSum = 0;
-      let bSum = 0;
-      let q: number, d: number, k: number, w: number;
-      // Row-major tap order (ty, then tx), as in the reference: sums are order-sensitive.
-      q = r0 + c0; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r0 + c1; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r0 + c2; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r1 + c0; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r1 + c1; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r1 + c2; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r2 + c0; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r2 + c1; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      q = r2 + c2; d = guide - gridLightness[q]; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
-      wSum += w; aSum += w * ab[q]; bSum += w * ab[gridN + q];
-      if (wSum > 1e-6) {
-        aRow[x] = aSum / wSum;
-        bRow[x] = bSum / wSum;
-      } else {
-        aRow[x] = 0;
-        bRow[x] = 0;
+    let x = 0;
+    for (let run = 0; run < runEnds.length; run++) {
+      const end = runEnds[run];
+      const c0 = colIndex[x * TAPS];
+      const c1 = colIndex[x * TAPS + 1];
+      const c2 = colIndex[x * TAPS + 2];
+      // The run's nine cells, in the reference's row-major tap order (ty, then tx).
+      const g00 = gridLightness[r0 + c0], g01 = gridLightness[r0 + c1], g02 = gridLightness[r0 + c2];
+      const g10 = gridLightness[r1 + c0], g11 = gridLightness[r1 + c1], g12 = gridLightness[r1 + c2];
+      const g20 = gridLightness[r2 + c0], g21 = gridLightness[r2 + c1], g22 = gridLightness[r2 + c2];
+      const a00 = ab[r0 + c0], a01 = ab[r0 + c1], a02 = ab[r0 + c2];
+      const a10 = ab[r1 + c0], a11 = ab[r1 + c1], a12 = ab[r1 + c2];
+      const a20 = ab[r2 + c0], a21 = ab[r2 + c1], a22 = ab[r2 + c2];
+      const b00 = ab[gridN + r0 + c0], b01 = ab[gridN + r0 + c1], b02 = ab[gridN + r0 + c2];
+      const b10 = ab[gridN + r1 + c0], b11 = ab[gridN + r1 + c1], b12 = ab[gridN + r1 + c2];
+      const b20 = ab[gridN + r2 + c0], b21 = ab[gridN + r2 + c1], b22 = ab[gridN + r2 + c2];
+      for (; x < end; x++) {
+        const guide = lightness[base + x];
+        const t = x * TAPS;
+        const wx0 = colWeight[t];
+        const wx1 = colWeight[t + 1];
+        const wx2 = colWeight[t + 2];
+        let wSum = 0;
+        let aSum = 0;
+        let bSum = 0;
+        let d: number, k: number, w: number;
+        // Sums are order-sensitive: the same order as the reference.
+        d = guide - g00; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a00; bSum += w * b00;
+        d = guide - g01; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a01; bSum += w * b01;
+        d = guide - g02; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy0 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a02; bSum += w * b02;
+        d = guide - g10; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a10; bSum += w * b10;
+        d = guide - g11; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a11; bSum += w * b11;
+        d = guide - g12; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy1 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a12; bSum += w * b12;
+        d = guide - g20; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx0 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a20; bSum += w * b20;
+        d = guide - g21; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx1 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a21; bSum += w * b21;
+        d = guide - g22; k = (d * d * RANGE_LUT_SCALE) | 0; w = wy2 * wx2 * rangeLut[k < RANGE_LUT_SIZE ? k : lutLast];
+        wSum += w; aSum += w * a22; bSum += w * b22;
+        if (wSum > 1e-6) {
+          aRow[x] = aSum / wSum;
+          bRow[x] = bSum / wSum;
+        } else {
+          aRow[x] = 0;
+          bRow[x] = 0;
+        }
       }
     }
   }
@@ -240,6 +262,17 @@ function taps(gridLength: number, outLength: number): Taps {
     }
   }
   return { index, weight };
+}
+
+function runEnds(columnTaps: Taps, outLength: number): Int32Array {
+  const ends: number[] = [];
+  const { index } = columnTaps;
+  for (let o = 1; o <= outLength; o++) {
+    const t = o * TAPS;
+    const p = t - TAPS;
+    if (o === outLength || index[t] !== index[p] || index[t + 1] !== index[p + 1] || index[t + 2] !== index[p + 2]) ends.push(o);
+  }
+  return Int32Array.from(ends);
 }
 
 const RANGE_LUT_SIZE = 4096;
