@@ -202,11 +202,20 @@ class Batcher:
     global features of the whole image, or with `global_size` set (global-view augmentation) an
     augmented global view [B,1,S,S] for the model's frozen encoder; hints sampled from the truth
     part of the time. `small_per_epoch`: each epoch takes every image with a short side >= 100
-    and only this many random smaller ones (the 64 px Tiny-ImageNet crops are 63 % of the data)."""
+    and only this many random smaller ones (the 64 px Tiny-ImageNet crops are 63 % of the data).
+    `large_crop`/`large_prob`: that share of the batches is cut at `large_crop` px instead (the
+    product's working size is 224) from the images whose short side is at least half of it, so
+    no crop is blown up more than 2x; those batches do not advance the epoch."""
 
     def __init__(self, images, feats, crop=128, batch=32, seed=0, augment=True, hint_prob=0.5,
-                 global_size=None, small_per_epoch=None):
+                 global_size=None, small_per_epoch=None, large_crop=None, large_prob=0.0):
         self.images, self.feats, self.crop, self.batch, self.augment = images, feats, crop, batch, augment
+        self.large_crop, self.large_prob = large_crop, large_prob if large_crop else 0.0
+        self.large_pool = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) * 2 >= (large_crop or 0)],
+                                   dtype=np.int64)
+        if self.large_prob > 0 and not len(self.large_pool):
+            raise ValueError(f'no image is large enough for {large_crop} px crops')
+        self.large_order, self.large_pos = np.zeros(0, dtype=np.int64), 0
         self.global_size = global_size
         self.hint_prob = hint_prob if augment else 0.0
         self.rng = np.random.default_rng(seed)
@@ -235,8 +244,14 @@ class Batcher:
         self.pos += 1
         return i
 
-    def sample(self, arr):
-        rng, C = self.rng, self.crop
+    def _next_large_index(self):
+        if self.large_pos >= len(self.large_order):
+            self.large_order, self.large_pos = self.rng.permutation(self.large_pool), 0
+        self.large_pos += 1
+        return self.large_order[self.large_pos - 1]
+
+    def sample(self, arr, C=None):
+        rng, C = self.rng, C or self.crop
         x = _to_tensor(arr)
         h, w = arr.shape[:2]
         short = min(h, w)
@@ -253,8 +268,8 @@ class Batcher:
         loc = F.interpolate(loc, size=(C, C), mode='bilinear', align_corners=False, antialias=c > C) if c != C else loc
         return loc.flip(3) if flip else loc
 
-    def batch_from(self, idx):
-        rgb = torch.cat([self.sample(self.images[i]) for i in idx])
+    def batch_from(self, idx, crop=None):
+        rgb = torch.cat([self.sample(self.images[i], crop) for i in idx])
         L, ab = make_batch(rgb)
         hints = sample_hints(ab, self.rng, self.hint_prob) if self.hint_prob > 0 else torch.zeros(len(idx), 3, *ab.shape[2:])
         if self.global_size:
@@ -264,6 +279,8 @@ class Batcher:
         return L, ab, g, hints, rgb
 
     def next(self):
+        if self.large_prob > 0 and self.rng.random() < self.large_prob:
+            return self.batch_from([self._next_large_index() for _ in range(self.batch)], self.large_crop)
         return self.batch_from([self._next_index() for _ in range(self.batch)])
 
     def all_batches(self):

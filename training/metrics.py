@@ -40,6 +40,8 @@ class HueRecall:
     def __init__(self):
         self.pixels = torch.zeros(6, dtype=torch.float64)
         self.hits = torch.zeros(6, dtype=torch.float64)
+        # true sector x predicted sector (column 6: output chroma < 5, i.e. left gray)
+        self.confusion = torch.zeros(6, 7, dtype=torch.float64)
 
     def add(self, ab_pred, ab_true):
         a, b = ab_true[:, 0].flatten(), ab_true[:, 1].flatten()
@@ -52,6 +54,9 @@ class HueRecall:
         sector = (torch.remainder(hue, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)
         self.pixels += torch.bincount(sector, minlength=6).double()
         self.hits += torch.bincount(sector, weights=hit.double(), minlength=6)
+        psector = (torch.remainder(phue, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)
+        psector[torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2) < 5] = 6
+        self.confusion += torch.bincount(sector * 7 + psector, minlength=42).double().view(6, 7)
 
     def value(self):
         total = self.pixels.sum()
@@ -59,3 +64,12 @@ class HueRecall:
             return float('nan')
         keep = self.pixels >= 0.01 * total
         return float((self.hits[keep] / self.pixels[keep]).mean())
+
+    def sectors(self):
+        """Per 60-degree sector of the true hue (0-60, 60-120, ...): its share of the chromatic
+        pixels and its recall (None for a sector below 1 %, which the mean leaves out)."""
+        total = float(self.pixels.sum())
+        return [dict(share=float(n) / total if total else 0.0,
+                     recall=float(h / n) if total and n >= 0.01 * total else None,
+                     predicted=[float(c / n) if n else 0.0 for c in row])
+                for n, h, row in zip(self.pixels, self.hits, self.confusion)]

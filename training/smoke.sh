@@ -40,10 +40,11 @@ COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shard
   --steps 2 --minutes 5 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
 same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 2
 # Global-view augmentation (the frozen encoder on a random crop/flip of each image every step,
-# in pieces of 4 images), each epoch all large images and a few small ones, a snapshot per validation,
+# in pieces of 4 images), each epoch all large images and a few small ones, the step cut at 96 px
+# (--large-crop) from the images of at least 48 px, a snapshot per validation,
 # and from here on the local encoder's blocks 14-17 fine-tuned (kept in latest.encoder.pt beside the checkpoint).
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --snapshots "$TMP/snapshots" --finetune-from 14 --ckpt "$TMP/ckpt/latest.pt"
+  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --large-crop 96 --large-prob 1 --snapshots "$TMP/snapshots" --finetune-from 14 --ckpt "$TMP/ckpt/latest.pt"
 test -s "$TMP/snapshots/step3.pt" && test -s "$TMP/snapshots/step3.encoder.pt" && test -s "$TMP/ckpt/latest.encoder.pt"
 cp "$TMP/ckpt/latest.pt" "$TMP/before.pt" && cp "$TMP/ckpt/latest.encoder.pt" "$TMP/before.encoder.pt"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
@@ -52,6 +53,11 @@ same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 3
 # Weight averaging of snapshots: the average of two copies of the same weights is those weights.
 "$PY" training/average_ckpts.py --out "$TMP/avg.pt" "$TMP/snapshots/step3.pt" "$TMP/ckpt/latest.pt"
 same_weights "$TMP/avg.pt" "$TMP/ckpt/latest.pt" 3
+# The decision tool of the held-out slice: temperatures and the decoding-time prior correction,
+# with the per-sector hue recall and where each true hue went.
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/tune_temperature.py --ckpt "$TMP/ckpt/latest.pt" --images 24 --T 0.5,1.0 \
+  --prior 0,0.3 > "$TMP/tune.txt"
+grep -q '^| T=1.0 prior=0.3 |' "$TMP/tune.txt" && grep -q '^| 300-360 |' "$TMP/tune.txt"
 # With the int8 CPU variant (calibrated on held-out crops), checked in onnxruntime-node and on held-out crops.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" \
   --fp16-weights --int8-cpu --calib-images 16

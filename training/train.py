@@ -69,6 +69,10 @@ def parse(argv=None):
     p.add_argument('--head', choices=['class', 'reg'], default='class')
     p.add_argument('--batch', type=int, default=32)
     p.add_argument('--crop', type=int, default=128)
+    p.add_argument('--large-crop', type=int, default=None,
+                   help='cut --large-prob of the batches at this size (e.g. 224, the product\'s working size) from images '
+                        'with a short side of at least half of it')
+    p.add_argument('--large-prob', type=float, default=0.5)
     p.add_argument('--store-short', type=int, default=224)
     p.add_argument('--global-size', type=int, default=224)
     p.add_argument('--lr', type=float, default=1e-3)
@@ -149,28 +153,32 @@ def loss_fn(out, ab, head, bins, weights, huber):
 
 
 @torch.no_grad()
-def validate(model, val, head, bins, Ts=VAL_T, gains=(1.0,), dev='cpu'):
+def validate(model, val, head, bins, Ts=VAL_T, gains=(1.0,), dev='cpu', priors=(0.0,), log_weights=None):
     """On the held-out crops (no hints): PSNR (8-bit RGB, dB), the gray baseline, colorfulness
-    (mean per image) and the class-balanced hue recall (pooled) for each decoding setting."""
+    (mean per image) and the class-balanced hue recall (pooled) for each decoding setting.
+    `priors`: strengths a of a decoding-time prior correction, logits + a * log_weights (the log of
+    the class-rebalancing weights: rare colours up, common ones down)."""
     model.eval()
-    settings = [(T, k) for T in (Ts if head == 'class' else [None]) for k in gains]
+    settings = [(T, k, a) for T in (Ts if head == 'class' else [None]) for k in gains for a in (priors if head == 'class' else [0.0])]
     acc = {s: dict(psnr=[], gray=[], cf=[], cft=[], hue=HueRecall()) for s in settings}
     for L, _, g, hints, rgb in val.all_batches():
         out = model(L.to(dev), hints=hints.to(dev), global_in=g.to(dev)).float().cpu()
         true_ab = rgb_to_lab(rgb.clamp(0, 1))[:, 1:]
         for s in settings:
-            ab = decode(out, head, bins, s[0]) * s[1]
+            shifted = out + s[2] * log_weights.view(1, -1, 1, 1) if s[2] else out
+            ab = decode(shifted, head, bins, s[0]) * s[1]
             a = acc[s]
             a['psnr'].append(psnr_batch(L, ab, rgb)), a['gray'].append(psnr_batch(L, ab * 0, rgb))
             a['cf'].append(colorfulness_batch(L, ab)), a['cft'].append(colorfulness_batch(None, None, rgb))
             a['hue'].add(F.interpolate(ab, size=L.shape[2:], mode='bilinear', align_corners=False), true_ab)
     model.train()
     res = {}
-    for (T, k), a in acc.items():
-        key = (f'T={T}' if T is not None else 'reg') + (f' gain={k}' if len(gains) > 1 else '')
+    for (T, k, prior), a in acc.items():
+        key = (f'T={T}' if T is not None else 'reg') + (f' gain={k}' if len(gains) > 1 else '') + (f' prior={prior}' if len(priors) > 1 else '')
         res[key] = dict(psnr=torch.cat(a['psnr']).mean().item(), gray_psnr=torch.cat(a['gray']).mean().item(),
                         colorfulness=torch.cat(a['cf']).mean().item(),
-                        truth_colorfulness=torch.cat(a['cft']).mean().item(), hue_recall=a['hue'].value())
+                        truth_colorfulness=torch.cat(a['cft']).mean().item(), hue_recall=a['hue'].value(),
+                        hue_sectors=a['hue'].sectors())
     return res
 
 
@@ -281,7 +289,8 @@ def main(argv=None):
     feats = None if args.global_aug else global_features(images, names, args.global_size, log=log)
     val_feats = global_features(val_imgs, val_names, args.global_size, log=log)
     batcher = Batcher(images, feats, args.crop, args.batch, args.seed + step, hint_prob=args.hint_prob,
-                      global_size=args.global_size if args.global_aug else None, small_per_epoch=args.small_per_epoch)
+                      global_size=args.global_size if args.global_aug else None, small_per_epoch=args.small_per_epoch,
+                      large_crop=args.large_crop, large_prob=args.large_prob)
     val = Batcher(val_imgs, val_feats, args.crop, 32, args.seed, augment=False)
     if ck is None:
         counts = bin_counts(batcher, bins)
@@ -309,7 +318,7 @@ def main(argv=None):
     for g in opt.param_groups[1:]:
         g['lr_scale'] = args.encoder_lr_scale
     log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
-        f'crop={args.crop} S={args.global_size} perceptual={args.perceptual} global_aug={args.global_aug} '
+        f'crop={args.crop} large_crop={args.large_crop}x{args.large_prob if args.large_crop else 0} S={args.global_size} perceptual={args.perceptual} global_aug={args.global_aug} '
         f'finetune_from={model.config.get("finetune_from")} '
         f'epoch of {batcher.epoch_size()} from step {step} threads={args.threads} device={dev}')
 

@@ -13,7 +13,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from color import load_bins  # noqa: E402
+from color import load_bins, rebalance_weights  # noqa: E402
 from data import DEFAULT_ROOT, Batcher, global_features, load_images  # noqa: E402
 from train import ECCV, HERE, load_model_from_ckpt, validate  # noqa: E402
 
@@ -34,6 +34,8 @@ def main():
     p.add_argument('--bins', default=ECCV)
     p.add_argument('--T', default='0.25,0.3,0.38,0.45,0.5,0.6,0.7,0.85,1.0')
     p.add_argument('--gain', default='1.0', help='comma-separated a*b* gains to try (chroma scale)')
+    p.add_argument('--prior', default='0', help='comma-separated strengths of a decoding-time prior correction '
+                   '(logits + a * log of the class-rebalancing weights) to try')
     p.add_argument('--images', type=int, default=None, help='holdout images to use (default: all)')
     p.add_argument('--crop', type=int, default=128)
     p.add_argument('--min-side', type=int, default=0, help='only held-out images with at least this short side')
@@ -44,8 +46,11 @@ def main():
     model.to(args.device)
     imgs, names = load_images(args.data, None, args.images, 'holdout', log=lambda *a: None, min_side=args.min_side)
     val = Batcher(imgs, global_features(imgs, names, model.config['global_size'], log=lambda *a: None), args.crop, 32, augment=False)
-    res = validate(model, val, model.config['head'], load_bins(args.bins), [float(t) for t in args.T.split(',')],
-                   [float(k) for k in args.gain.split(',')], dev=args.device)
+    bins = load_bins(args.bins)
+    log_weights = torch.log(rebalance_weights(ck['counts'], bins, ck['args'].get('lam') or 0.5))
+    res = validate(model, val, model.config['head'], bins, [float(t) for t in args.T.split(',')],
+                   [float(k) for k in args.gain.split(',')], dev=args.device,
+                   priors=[float(a) for a in args.prior.split(',')], log_weights=log_weights)
     print(f'checkpoint step {ck["step"]}, {len(imgs)} held-out training images, centre crops {args.crop}px')
     print('| setting | PSNR (dB) | gray PSNR | colorfulness | truth colorfulness | hue recall |')
     print('| --- | --- | --- | --- | --- | --- |')
@@ -57,6 +62,18 @@ def main():
         why = ('highest hue recall with PSNR >= gray + {} dB'.format(PSNR_MARGIN) if r['psnr'] >= r['gray_psnr'] + PSNR_MARGIN
                else 'no T reaches gray + {} dB: highest PSNR'.format(PSNR_MARGIN))
         print(f'chosen {best.split()[0]} ({why})')
+    r = res[best]
+    names = ['0-60', '60-120', '120-180', '180-240', '240-300', '300-360']
+    print(f'\nhue recall per sector of the true hue (a*b* angle, degrees), {best}:')
+    print('| sector | ' + ' | '.join(names) + ' |')
+    print('| --- |' + ' --- |' * len(names))
+    print('| share of chromatic pixels | ' + ' | '.join(f"{q['share']:.1%}" for q in r['hue_sectors']) + ' |')
+    print('| recall | ' + ' | '.join('-' if q['recall'] is None else f"{q['recall']:.3f}" for q in r['hue_sectors']) + ' |')
+    print('\nwhere each true sector\'s pixels went (rows: true hue; columns: the output\'s hue sector, or gray = chroma < 5):')
+    print('| true \\ output | ' + ' | '.join(names) + ' | gray |')
+    print('| --- |' + ' --- |' * (len(names) + 1))
+    for name, q in zip(names, r['hue_sectors']):
+        print(f'| {name} | ' + ' | '.join(f'{x:.0%}' for x in q['predicted']) + ' |')
 
 
 if __name__ == '__main__':
