@@ -53,6 +53,10 @@ same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 3
 # Weight averaging of snapshots: the average of two copies of the same weights is those weights.
 "$PY" training/average_ckpts.py --out "$TMP/avg.pt" "$TMP/snapshots/step3.pt" "$TMP/ckpt/latest.pt"
 same_weights "$TMP/avg.pt" "$TMP/ckpt/latest.pt" 3
+# A run that holds more memory than --max-rss-gb checkpoints and stops instead of thrashing the machine.
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --more-steps 3 --log-every 1 --max-rss-gb 0.01 --threads 2 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/rss.log"
+grep -q 'over the 0.0 GiB limit (--max-rss-gb); checkpointing and stopping at step 4' "$TMP/rss.log"
 # The decision tool of the held-out slice: temperatures and the decoding-time prior correction,
 # with the per-sector hue recall and where each true hue went.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/tune_temperature.py --ckpt "$TMP/ckpt/latest.pt" --images 24 --T 0.5,1.0 \

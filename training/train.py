@@ -93,6 +93,8 @@ def parse(argv=None):
     p.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     p.add_argument('--resume', action='store_true')
     p.add_argument('--ckpt-minutes', type=float, default=5.0)
+    p.add_argument('--max-rss-gb', type=float, default=None,
+                   help='checkpoint and stop when the process holds more memory than this (default: 70%% of the RAM)')
     p.add_argument('--log-every', type=int, default=25)
     p.add_argument('--val-every', type=int, default=500)
     p.add_argument('--val-images', type=int, default=512)
@@ -102,6 +104,23 @@ def parse(argv=None):
                    help='also keep a copy of the checkpoint at every validation in this folder (step<N>.pt), '
                         'to choose among them on the held-out slice afterwards')
     return p.parse_args(argv)
+
+
+def resident_bytes():
+    """This process's resident memory (Linux), or 0 where /proc is missing."""
+    try:
+        with open('/proc/self/statm') as f:
+            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except (OSError, ValueError):
+        return 0
+
+
+def default_rss_limit():
+    """70 % of the RAM: a run that grows past it would soon push the machine into thrashing."""
+    try:
+        return 0.7 * os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (OSError, ValueError):
+        return float('inf')
 
 
 def lr_at(step, args, frac):
@@ -323,6 +342,7 @@ def main(argv=None):
         f'epoch of {batcher.epoch_size()} from step {step} threads={args.threads} device={dev}')
 
     kind = 'gpu' if dev.type == 'cuda' else 'cpu'
+    rss_limit = args.max_rss_gb * 2**30 if args.max_rss_gb else default_rss_limit()
     t_ck = t_start = time.time()
     t0, n0, run_loss, first = time.time(), 0, 0.0, step
     frac = 0.0
@@ -368,11 +388,16 @@ def main(argv=None):
         step += 1
         n0 += L.shape[0]
         run_loss += loss.item()
+        if step % args.log_every == 0 and resident_bytes() > rss_limit:
+            # Sitting 8 (--large-crop) grew to 24 GiB on a 24 GiB machine over 90 minutes and thrashed.
+            log(f'[train] memory: {resident_bytes() / 2**30:.1f} GiB resident, over the {rss_limit / 2**30:.1f} GiB limit '
+                f'(--max-rss-gb); checkpointing and stopping at step {step}', kind='memory', step=step, rss=resident_bytes())
+            break
         if step % args.log_every == 0:
             dt = time.time() - t0
             log(f'[train] step {step} loss {run_loss / args.log_every:.4f} lr {opt.param_groups[0]["lr"]:.2e} '
-                f'{n0 / dt:.1f} img/s epoch {batcher.epoch}',
-                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time())
+                f'{n0 / dt:.1f} img/s epoch {batcher.epoch} rss {resident_bytes() / 2**30:.1f} GiB',
+                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time(), rss=resident_bytes())
             t0, n0, run_loss = time.time(), 0, 0.0
         if step % args.val_every == 0:
             validation()
