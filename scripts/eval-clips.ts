@@ -20,7 +20,7 @@ import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { PsnrAccumulator } from '../src/temporal/metrics.js';
 import { evalVideos } from './lib/eval-videos.js';
 import { makeGrayClip } from './lib/gray-clip.js';
-import { formatSector, HUE_SECTOR_NAMES, HueRecall } from './lib/hue-recall.js';
+import { formatSector, HUE_SECTOR_NAMES, HueRecall, type HueSector } from './lib/hue-recall.js';
 import { colorfulness, mean } from './lib/image-metrics.js';
 import { OUT_DIR, PROJECT_ROOT, ScriptError, runMain } from './lib/paths.js';
 import { fixed, markdownTable, toJson, verdict } from './lib/table.js';
@@ -34,8 +34,7 @@ interface Measures {
   psnr: number;
   colorfulness: number;
   hueRecall: number;
-  /** Per 60° sector of the true hue: share of the scored pixels and recall (undefined under 1%). */
-  hueSectors: { share: number; recall: number | undefined }[];
+  hueSectors: HueSector[];
 }
 
 interface ClipResult {

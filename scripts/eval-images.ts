@@ -20,7 +20,7 @@ import { Colorizer } from '../src/infer/colorizer.js';
 import { defaultModelPath } from '../src/pipeline/model-path.js';
 import { colorizeImageLightness, labToSrgb8, srgb8ToLightness } from '../src/pipeline/colorize-image.js';
 import { colorfulness, mean, psnr8 } from './lib/image-metrics.js';
-import { formatSector, HUE_SECTOR_NAMES, HueRecall } from './lib/hue-recall.js';
+import { formatSector, HUE_SECTOR_NAMES, HueRecall, type HueSector } from './lib/hue-recall.js';
 import { OUT_DIR, ScriptError, datasetDir, runMain } from './lib/paths.js';
 import { fixed, markdownTable, toJson, verdict } from './lib/table.js';
 
@@ -53,8 +53,7 @@ interface SetResult {
   colorfulnessGray: number;
   colorfulnessTruth: number;
   hueRecall: number;
-  /** Per 60° sector of the true hue: share of the scored pixels and recall (undefined under 1%). */
-  hueSectors: { share: number; recall: number | undefined }[];
+  hueSectors: HueSector[];
   checks: { psnrAtLeastGrayPlusHalfDb: boolean; colorfulnessAtLeast70PercentOfTruth: boolean; hueRecallAtLeast065: boolean };
   pass: boolean;
   perImage: ImageResult[];

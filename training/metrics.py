@@ -49,27 +49,31 @@ class HueRecall:
         sel = torch.sqrt(a * a + b * b) >= 15
         hue = torch.atan2(b[sel], a[sel])
         phue = torch.atan2(pb[sel], pa[sel])
+        pchroma = torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2)
         diff = torch.remainder(phue - hue + torch.pi, 2 * torch.pi) - torch.pi
-        hit = (torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2) >= 5) & (diff.abs() <= torch.pi / 4)
-        sector = (torch.remainder(hue, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)
+        hit = (pchroma >= 5) & (diff.abs() <= torch.pi / 4)
+        sector = _sector(hue)
         self.pixels += torch.bincount(sector, minlength=6).double()
         self.hits += torch.bincount(sector, weights=hit.double(), minlength=6)
-        psector = (torch.remainder(phue, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)
-        psector[torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2) < 5] = 6
+        psector = _sector(phue)
+        psector[pchroma < 5] = 6
         self.confusion += torch.bincount(sector * 7 + psector, minlength=42).double().view(6, 7)
 
     def value(self):
-        total = self.pixels.sum()
-        if total == 0:
-            return float('nan')
-        keep = self.pixels >= 0.01 * total
-        return float((self.hits[keep] / self.pixels[keep]).mean())
+        recalls = [s['recall'] for s in self.sectors() if s['recall'] is not None]
+        return sum(recalls) / len(recalls) if recalls else float('nan')
 
     def sectors(self):
         """Per 60-degree sector of the true hue (0-60, 60-120, ...): its share of the chromatic
-        pixels and its recall (None for a sector below 1 %, which the mean leaves out)."""
+        pixels, its recall (None for a sector below 1 %, which the mean leaves out) and where its
+        pixels went (the output's sector, or column 6: left gray)."""
         total = float(self.pixels.sum())
         return [dict(share=float(n) / total if total else 0.0,
                      recall=float(h / n) if total and n >= 0.01 * total else None,
                      predicted=[float(c / n) if n else 0.0 for c in row])
                 for n, h, row in zip(self.pixels, self.hits, self.confusion)]
+
+
+def _sector(angle):
+    """60-degree sector (0..5) of hue angles in radians."""
+    return (torch.remainder(angle, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)

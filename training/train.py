@@ -388,16 +388,17 @@ def main(argv=None):
         step += 1
         n0 += L.shape[0]
         run_loss += loss.item()
-        if step % args.log_every == 0 and resident_bytes() > rss_limit:
-            # Sitting 8 (--large-crop) grew to 24 GiB on a 24 GiB machine over 90 minutes and thrashed.
-            log(f'[train] memory: {resident_bytes() / 2**30:.1f} GiB resident, over the {rss_limit / 2**30:.1f} GiB limit '
-                f'(--max-rss-gb); checkpointing and stopping at step {step}', kind='memory', step=step, rss=resident_bytes())
-            break
         if step % args.log_every == 0:
+            rss = resident_bytes()
+            if rss > rss_limit:
+                # Sitting 8 (--large-crop) grew to 24 GiB on a 24 GiB machine over 90 minutes and thrashed.
+                log(f'[train] memory: {rss / 2**30:.1f} GiB resident, over the {rss_limit / 2**30:.1f} GiB limit '
+                    f'(--max-rss-gb); checkpointing and stopping at step {step}', kind='memory', step=step, rss=rss)
+                break
             dt = time.time() - t0
             log(f'[train] step {step} loss {run_loss / args.log_every:.4f} lr {opt.param_groups[0]["lr"]:.2e} '
-                f'{n0 / dt:.1f} img/s epoch {batcher.epoch} rss {resident_bytes() / 2**30:.1f} GiB',
-                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time(), rss=resident_bytes())
+                f'{n0 / dt:.1f} img/s epoch {batcher.epoch} rss {rss / 2**30:.1f} GiB',
+                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time(), rss=rss)
             t0, n0, run_loss = time.time(), 0, 0.0
         if step % args.val_every == 0:
             validation()

@@ -63,16 +63,16 @@ def main():
                else 'no T reaches gray + {} dB: highest PSNR'.format(PSNR_MARGIN))
         print(f'chosen {best.split()[0]} ({why})')
     r = res[best]
-    names = ['0-60', '60-120', '120-180', '180-240', '240-300', '300-360']
+    sector_names = ['0-60', '60-120', '120-180', '180-240', '240-300', '300-360']
     print(f'\nhue recall per sector of the true hue (a*b* angle, degrees), {best}:')
-    print('| sector | ' + ' | '.join(names) + ' |')
-    print('| --- |' + ' --- |' * len(names))
+    print('| sector | ' + ' | '.join(sector_names) + ' |')
+    print('| --- |' + ' --- |' * len(sector_names))
     print('| share of chromatic pixels | ' + ' | '.join(f"{q['share']:.1%}" for q in r['hue_sectors']) + ' |')
     print('| recall | ' + ' | '.join('-' if q['recall'] is None else f"{q['recall']:.3f}" for q in r['hue_sectors']) + ' |')
     print('\nwhere each true sector\'s pixels went (rows: true hue; columns: the output\'s hue sector, or gray = chroma < 5):')
-    print('| true \\ output | ' + ' | '.join(names) + ' | gray |')
-    print('| --- |' + ' --- |' * (len(names) + 1))
-    for name, q in zip(names, r['hue_sectors']):
+    print('| true \\ output | ' + ' | '.join(sector_names) + ' | gray |')
+    print('| --- |' + ' --- |' * (len(sector_names) + 1))
+    for name, q in zip(sector_names, r['hue_sectors']):
         print(f'| {name} | ' + ' | '.join(f'{x:.0%}' for x in q['predicted']) + ' |')
 
 

@@ -58,7 +58,7 @@ export class HueRecall {
    * Per 60° sector of the true hue (0–60°, 60–120°, …): its share of the scored pixels and its
    * recall (undefined for a sector under 1%, which the mean leaves out).
    */
-  get sectors(): { share: number; recall: number | undefined }[] {
+  get sectors(): HueSector[] {
     const total = this.pixels.reduce((a, b) => a + b, 0);
     return Array.from(this.pixels, (n, s) => ({
       share: total > 0 ? n / total : 0,
@@ -68,19 +68,22 @@ export class HueRecall {
 
   /** The recall (0..1); NaN when no pixel had enough true chroma. */
   get value(): number {
-    const total = this.pixels.reduce((a, b) => a + b, 0);
-    if (total === 0) return NaN;
-    const ratios: number[] = [];
-    for (let s = 0; s < SECTORS; s++) if (this.pixels[s] >= SECTOR_MIN_SHARE * total) ratios.push(this.hits[s] / this.pixels[s]);
+    const ratios = this.sectors.flatMap((s) => (s.recall === undefined ? [] : [s.recall]));
     return ratios.reduce((a, b) => a + b, 0) / ratios.length;
   }
+}
+
+/** One 60° sector of the true hue: its share of the scored pixels and its recall (undefined under 1%). */
+export interface HueSector {
+  share: number;
+  recall: number | undefined;
 }
 
 /** Column names of the per-sector tables. */
 export const HUE_SECTOR_NAMES = ['0–60°', '60–120°', '120–180°', '180–240°', '240–300°', '300–360°'];
 
 /** "0.85 (39%)", or "– (0.4%)" for a sector the mean leaves out. */
-export function formatSector(sector: { share: number; recall: number | undefined }): string {
+export function formatSector(sector: HueSector): string {
   const share = `${(100 * sector.share).toFixed(sector.share < 0.01 ? 1 : 0)}%`;
   return `${sector.recall === undefined ? '–' : sector.recall.toFixed(2)} (${share})`;
 }
