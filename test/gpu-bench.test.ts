@@ -39,10 +39,11 @@ describe('GPU benchmark script, dry run on the CPU', () => {
       expect(Object.keys(row.stageMsPerFrame).sort()).toEqual(['compose', 'decode', 'encode', 'infer', 'shots', 'temporal']);
       expect(row.startupSeconds.modelLoad).toBeGreaterThan(0);
       expect(row.endToEnd!.ratioToTranscode).toBeGreaterThan(0);
+      expect(row.coloredTranscode!.ratioToTranscode).toBeGreaterThan(0);
       if (process.platform === 'linux') expect(row.cpu!.colorizeSeconds).toBeGreaterThan(0);
     }
     const table = await readFile(join(out, 'bench.md'), 'utf8');
-    expect(table).toContain('| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode | CPU time vs transcode | whole command vs transcode | its CPU time vs transcode |');
+    expect(table).toContain('| clip | frames | device | colorize fps | plain transcode fps | speed vs transcode | CPU time vs transcode | ceiling: transcode of the colored film (wall / CPU) | whole command vs transcode | its CPU time vs transcode |');
     expect(table).toMatch(/\| 128x72 \| 10 \| cpu \|/);
     expect(await readFile(join(out, 'host.txt'), 'utf8')).toMatch(/device requested: cpu/);
   });

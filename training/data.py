@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from color import rgb_to_lab
+from metrics import hue_sector
 
 DEFAULT_ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'datasets', 'train'))
 STORE_SHORT = 224  # images larger than this are stored with this short side
@@ -203,12 +204,15 @@ class Batcher:
     augmented global view [B,1,S,S] for the model's frozen encoder; hints sampled from the truth
     part of the time. `small_per_epoch`: each epoch takes every image with a short side >= 100
     and only this many random smaller ones (the 64 px Tiny-ImageNet crops are 63 % of the data).
+    `hue_weights`/`hue_balance`: that share of each epoch's slots is drawn with those per-image
+    weights (see hue_balance_weights) instead of uniformly.
     `large_crop`/`large_prob`: that share of the batches is cut at `large_crop` px instead (the
     product's working size is 224) from the images whose short side is at least half of it, so
     no crop is blown up more than 2x; those batches do not advance the epoch."""
 
     def __init__(self, images, feats, crop=128, batch=32, seed=0, augment=True, hint_prob=0.5,
-                 global_size=None, small_per_epoch=None, large_crop=None, large_prob=0.0):
+                 global_size=None, small_per_epoch=None, large_crop=None, large_prob=0.0,
+                 hue_weights=None, hue_balance=0.0):
         self.images, self.feats, self.crop, self.batch, self.augment = images, feats, crop, batch, augment
         self.large_crop, self.large_prob = large_crop, large_prob if large_crop else 0.0
         self.large_pool = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) * 2 >= (large_crop or 0)],
@@ -223,14 +227,22 @@ class Batcher:
         self.large = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) >= 100], dtype=np.int64)
         self.small = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) < 100], dtype=np.int64)
         self.small_per_epoch = small_per_epoch
+        self.hue_weights, self.hue_balance = hue_weights, hue_balance if hue_weights is not None else 0.0
         self.order = self._epoch_order()
         self.epoch = 0
 
     def _epoch_order(self):
         if self.small_per_epoch is None or self.small_per_epoch >= len(self.small):
-            return self.rng.permutation(len(self.images))
-        small = self.rng.choice(self.small, size=self.small_per_epoch, replace=False)
-        return self.rng.permutation(np.concatenate([self.large, small]))
+            pool = np.arange(len(self.images))
+        else:
+            pool = np.concatenate([self.large, self.rng.choice(self.small, size=self.small_per_epoch, replace=False)])
+        if self.hue_balance > 0:
+            # that share of the epoch's slots is drawn by hue weight (with replacement) from the same pool
+            k = int(self.rng.binomial(len(pool), self.hue_balance))
+            w = self.hue_weights[pool]
+            drawn = self.rng.choice(pool, size=k, p=w / w.sum())
+            pool = np.concatenate([self.rng.permutation(pool)[:len(pool) - k], drawn])
+        return self.rng.permutation(pool)
 
     def epoch_size(self):
         return len(self.order)
@@ -286,6 +298,34 @@ class Batcher:
     def all_batches(self):
         for k in range(0, len(self.images), self.batch):
             yield self.batch_from(range(k, min(k + self.batch, len(self.images))))
+
+
+def hue_profile(images, side=32):
+    """[len(images), 6]: each image's share of pixels with chroma >= 15 in each 60-degree sector of
+    hue (the hue-recall sectors), measured on a <= `side` px subsample of the stored image."""
+    out = np.zeros((len(images), 6), dtype=np.float32)
+    for i, arr in enumerate(images):
+        step = max(1, min(arr.shape[:2]) // side)
+        lab = rgb_to_lab(_to_tensor(arr[::step, ::step]))
+        a, b = lab[0, 1].flatten(), lab[0, 2].flatten()
+        sector = hue_sector(torch.atan2(b, a)[torch.sqrt(a * a + b * b) >= 15])
+        out[i] = torch.bincount(sector, minlength=6).numpy() / a.numel()
+    return out
+
+
+def hue_balance_weights(profile, max_boost=8.0):
+    """Per-image sampling weights (mean 1) that raise the rare hue sectors' share of the sampled
+    chromatic pixels: each image counts its pixels of sector s at (mean share / share of s), capped
+    at `max_boost`, and its other pixels at 1 (what an average chromatic pixel counts).
+    Returns (weights, sector shares of the chromatic pixels before, and as drawn by weight)."""
+    mass = profile.sum(axis=0)
+    share = mass / mass.sum()
+    present = share > 0
+    boost = np.where(present, np.minimum(share[present].mean() / np.maximum(share, 1e-12), max_boost), 0.0)
+    w = profile @ boost + (1.0 - profile.sum(axis=1))
+    w = w / w.mean()
+    after = (profile * w[:, None]).sum(axis=0)
+    return w.astype(np.float64), share, after / after.sum()
 
 
 def make_batch(rgb):

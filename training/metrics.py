@@ -52,10 +52,10 @@ class HueRecall:
         pchroma = torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2)
         diff = torch.remainder(phue - hue + torch.pi, 2 * torch.pi) - torch.pi
         hit = (pchroma >= 5) & (diff.abs() <= torch.pi / 4)
-        sector = _sector(hue)
+        sector = hue_sector(hue)
         self.pixels += torch.bincount(sector, minlength=6).double()
         self.hits += torch.bincount(sector, weights=hit.double(), minlength=6)
-        psector = _sector(phue)
+        psector = hue_sector(phue)
         psector[pchroma < 5] = 6
         self.confusion += torch.bincount(sector * 7 + psector, minlength=42).double().view(6, 7)
 
@@ -74,6 +74,6 @@ class HueRecall:
                 for n, h, row in zip(self.pixels, self.hits, self.confusion)]
 
 
-def _sector(angle):
+def hue_sector(angle):
     """60-degree sector (0..5) of hue angles in radians."""
     return (torch.remainder(angle, 2 * torch.pi) / (torch.pi / 3)).long().clamp(0, 5)

@@ -39,12 +39,31 @@ cp "$TMP/ckpt/latest.pt" "$TMP/before.pt"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --steps 2 --minutes 5 --threads 2 --ckpt "$TMP/ckpt/latest.pt"
 same_weights "$TMP/before.pt" "$TMP/ckpt/latest.pt" 2
+# Hue-balanced sampling: synthetic images with known hues get the weights they must.
+(cd training && "$PY" - <<'PY'
+import numpy as np
+from data import hue_profile, hue_balance_weights
+green, pink, gray = (np.full((40, 40, 3), c, np.uint8) for c in ((40, 160, 40), (230, 80, 200), (128, 128, 128)))
+half = green.copy(); half[:, 20:] = pink[:, 20:]
+prof = hue_profile([green] * 8 + [pink, gray, half])
+assert prof[0].argmax() == 2 and abs(prof[0].sum() - 1) < 1e-6, prof[0]   # green: 120-180 degrees
+assert prof[8].argmax() == 5 and abs(prof[8].sum() - 1) < 1e-6, prof[8]   # pink/magenta: 300-360
+assert prof[9].sum() == 0 and abs(prof[10, 2] - 0.5) < 0.03 and abs(prof[10, 5] - 0.5) < 0.03, prof[9:]
+w, before, after = hue_balance_weights(prof)
+assert abs(w.mean() - 1) < 1e-6 and w[8] > w[10] > w[9] > w[0], w
+assert after[5] > before[5] and after[2] < before[2], (before, after)
+print('smoke: hue-balance weights', ' '.join(f'{x:.2f}' for x in w[[0, 8, 9, 10]]))
+PY
+)
 # Global-view augmentation (the frozen encoder on a random crop/flip of each image every step,
-# in pieces of 4 images), each epoch all large images and a few small ones, the step cut at 96 px
+# in pieces of 4 images), each epoch all large images and a few small ones (80 % of the slots drawn
+# by hue weight), the step cut at 96 px
 # (--large-crop) from the images of at least 48 px, a snapshot per validation,
 # and from here on the local encoder's blocks 14-17 fine-tuned (kept in latest.encoder.pt beside the checkpoint).
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --large-crop 96 --large-prob 1 --snapshots "$TMP/snapshots" --finetune-from 14 --ckpt "$TMP/ckpt/latest.pt"
+  --more-steps 1 --threads 2 --global-aug --small-per-epoch 4 --large-crop 96 --large-prob 1 --snapshots "$TMP/snapshots" --finetune-from 14 \
+  --hue-balance 0.8 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aug.log"
+grep -q '^\[data\] hue balance 0.8: sector shares' "$TMP/aug.log"
 test -s "$TMP/snapshots/step3.pt" && test -s "$TMP/snapshots/step3.encoder.pt" && test -s "$TMP/ckpt/latest.encoder.pt"
 cp "$TMP/ckpt/latest.pt" "$TMP/before.pt" && cp "$TMP/ckpt/latest.encoder.pt" "$TMP/before.encoder.pt"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
@@ -62,6 +81,10 @@ grep -q 'over the 0.0 GiB limit (--max-rss-gb); checkpointing and stopping at st
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/tune_temperature.py --ckpt "$TMP/ckpt/latest.pt" --images 24 --T 0.5,1.0 \
   --prior 0,0.3 > "$TMP/tune.txt"
 grep -q '^| T=1.0 prior=0.3 |' "$TMP/tune.txt" && grep -q '^| 300-360 |' "$TMP/tune.txt"
+# The paired bootstrap comparison of two checkpoints: a checkpoint against itself differs by exactly 0.
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/compare_ckpts.py --a "$TMP/ckpt/latest.pt" --b "$TMP/ckpt/latest.pt" --images 24 \
+  --min-side 0 --crop 64 --boot 50 > "$TMP/compare.txt"
+grep -q '^| hue recall | .* | +0.000 | +0.000 .. +0.000 | 0% |$' "$TMP/compare.txt"
 # With the int8 CPU variant (calibrated on held-out crops), checked in onnxruntime-node and on held-out crops.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/export.py --ckpt "$TMP/ckpt/latest.pt" --out "$TMP/model" --ref "$TMP/reference.json" \
   --fp16-weights --int8-cpu --calib-images 16

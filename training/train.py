@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, nearest_bin, rebalance_weights, soft_encode_sparse, annealed_mean, lab_to_rgb, rgb_to_lab  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, cached_names, global_features, load_images  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, cached_names, global_features, hue_balance_weights, hue_profile, load_images  # noqa: E402
 from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
 import model as model_module  # noqa: E402
 from model import Colorizer, decode  # noqa: E402
@@ -73,6 +73,9 @@ def parse(argv=None):
                    help='cut --large-prob of the batches at this size (e.g. 224, the product\'s working size) from images '
                         'with a short side of at least half of it')
     p.add_argument('--large-prob', type=float, default=0.5)
+    p.add_argument('--hue-balance', type=float, default=0.0,
+                   help='share of each epoch drawn with per-image weights that favour the rare hue sectors (0: off)')
+    p.add_argument('--hue-max-boost', type=float, default=8.0, help='cap on a hue sector\'s per-pixel boost')
     p.add_argument('--store-short', type=int, default=224)
     p.add_argument('--global-size', type=int, default=224)
     p.add_argument('--lr', type=float, default=1e-3)
@@ -307,9 +310,17 @@ def main(argv=None):
         log(f'[train] --cached-only: {len(images)} training images have cached global features')
     feats = None if args.global_aug else global_features(images, names, args.global_size, log=log)
     val_feats = global_features(val_imgs, val_names, args.global_size, log=log)
+    hue_weights = None
+    if args.hue_balance > 0:
+        t0 = time.time()
+        hue_weights, before, after = hue_balance_weights(hue_profile(images), args.hue_max_boost)
+        log(f'[data] hue balance {args.hue_balance}: sector shares of chromatic pixels '
+            f'{" ".join(f"{x:.3f}" for x in before)} -> {" ".join(f"{x:.3f}" for x in after)} '
+            f'when drawn by weight ({time.time() - t0:.0f}s)')
     batcher = Batcher(images, feats, args.crop, args.batch, args.seed + step, hint_prob=args.hint_prob,
                       global_size=args.global_size if args.global_aug else None, small_per_epoch=args.small_per_epoch,
-                      large_crop=args.large_crop, large_prob=args.large_prob)
+                      large_crop=args.large_crop, large_prob=args.large_prob,
+                      hue_weights=hue_weights, hue_balance=args.hue_balance)
     val = Batcher(val_imgs, val_feats, args.crop, 32, args.seed, augment=False)
     if ck is None:
         counts = bin_counts(batcher, bins)
