@@ -22,7 +22,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, rgb_to_lab  # noqa: E402
 from data import DEFAULT_ROOT, Batcher, global_features, load_images  # noqa: E402
-from metrics import HueRecall, psnr_batch  # noqa: E402
+from metrics import HUE_SECTOR_NAMES, HueRecall, balanced_recall, psnr_batch  # noqa: E402
 from model import decode  # noqa: E402
 from train import ECCV, load_model_from_ckpt  # noqa: E402
 
@@ -44,14 +44,6 @@ def per_image(ckpt, T, imgs, names, crop, bins):
             one.add(up[i:i + 1], true[i:i + 1])
             pixels.append(one.pixels.numpy()), hits.append(one.hits.numpy())
     return torch.cat(psnr).numpy(), np.stack(pixels), np.stack(hits)
-
-
-def balanced_recall(pixels, hits):
-    """Class-balanced hue recall of pooled counts [..., 6]: mean over sectors with >= 1 % of the pixels."""
-    total = pixels.sum(axis=-1, keepdims=True)
-    counted = pixels >= 0.01 * total
-    recall = np.where(counted, hits / np.maximum(pixels, 1), 0.0)
-    return recall.sum(axis=-1) / np.maximum(counted.sum(axis=-1), 1)
 
 
 def main():
@@ -85,8 +77,7 @@ def main():
     for name, va, vb, d in (('PSNR (dB)', pa.mean(), pb.mean(), d_psnr), ('hue recall', hue_a, hue_b, d_hue)):
         lo, hi = np.percentile(d, [5, 95])
         print(f'| {name} | {va:.3f} | {vb:.3f} | {vb - va:+.3f} | {lo:+.3f} .. {hi:+.3f} | {(d > 0).mean():.0%} |')
-    sector_names = ['0-60', '60-120', '120-180', '180-240', '240-300', '300-360']
-    print('\n| sector | ' + ' | '.join(sector_names) + ' |')
+    print('\n| sector | ' + ' | '.join(HUE_SECTOR_NAMES) + ' |')
     print('| --- |' + ' --- |' * 6)
     px = xa.sum(0)
     print('| images holding half its pixels | ' + ' | '.join(str(int(np.searchsorted(np.cumsum(np.sort(xa[:, s])[::-1]), px[s] / 2) + 1)) for s in range(6)) + ' |')

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from color import rgb_to_lab
-from metrics import hue_sector
+from metrics import TRUE_CHROMA_MIN, hue_sector
 
 DEFAULT_ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'datasets', 'train'))
 STORE_SHORT = 224  # images larger than this are stored with this short side
@@ -301,14 +301,14 @@ class Batcher:
 
 
 def hue_profile(images, side=32):
-    """[len(images), 6]: each image's share of pixels with chroma >= 15 in each 60-degree sector of
+    """[len(images), 6]: each image's share of pixels with chroma >= TRUE_CHROMA_MIN in each 60-degree sector of
     hue (the hue-recall sectors), measured on a <= `side` px subsample of the stored image."""
     out = np.zeros((len(images), 6), dtype=np.float32)
     for i, arr in enumerate(images):
         step = max(1, min(arr.shape[:2]) // side)
         lab = rgb_to_lab(_to_tensor(arr[::step, ::step]))
         a, b = lab[0, 1].flatten(), lab[0, 2].flatten()
-        sector = hue_sector(torch.atan2(b, a)[torch.sqrt(a * a + b * b) >= 15])
+        sector = hue_sector(torch.atan2(b, a)[torch.sqrt(a * a + b * b) >= TRUE_CHROMA_MIN])
         out[i] = torch.bincount(sector, minlength=6).numpy() / a.numel()
     return out
 

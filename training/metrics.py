@@ -1,4 +1,5 @@
 """Image-quality measures used in validation and the PyTorch sanity check."""
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -31,6 +32,21 @@ def colorfulness_batch(L, ab, rgb=None):
     return std + 0.3 * mean
 
 
+HUE_SECTOR_NAMES = ['0-60', '60-120', '120-180', '180-240', '240-300', '300-360']
+TRUE_CHROMA_MIN = 15  # pixels whose true chroma is below this are not scored
+SECTOR_MIN_SHARE = 0.01  # sectors holding less of the scored pixels are left out of the mean
+
+
+def balanced_recall(pixels, hits):
+    """The class-balanced hue recall of per-sector counts [..., 6] (numpy): the mean of hits/pixels
+    over the sectors holding >= SECTOR_MIN_SHARE of the pixels (NaN where none does)."""
+    counted = pixels >= SECTOR_MIN_SHARE * pixels.sum(axis=-1, keepdims=True)
+    counted &= pixels > 0
+    recall = np.where(counted, hits / np.maximum(pixels, 1), 0.0)
+    n = counted.sum(axis=-1)
+    return np.where(n > 0, recall.sum(axis=-1) / np.maximum(n, 1), np.nan)
+
+
 class HueRecall:
     """Class-balanced hue recall, pooled over a set: a pixel whose true chroma is >= 15 is a hit when
     the output's chroma is >= 5 and its hue is within 45 degrees of the true hue; hits and pixels are
@@ -46,7 +62,7 @@ class HueRecall:
     def add(self, ab_pred, ab_true):
         a, b = ab_true[:, 0].flatten(), ab_true[:, 1].flatten()
         pa, pb = ab_pred[:, 0].flatten(), ab_pred[:, 1].flatten()
-        sel = torch.sqrt(a * a + b * b) >= 15
+        sel = torch.sqrt(a * a + b * b) >= TRUE_CHROMA_MIN
         hue = torch.atan2(b[sel], a[sel])
         phue = torch.atan2(pb[sel], pa[sel])
         pchroma = torch.sqrt(pa[sel] ** 2 + pb[sel] ** 2)
@@ -60,8 +76,7 @@ class HueRecall:
         self.confusion += torch.bincount(sector * 7 + psector, minlength=42).double().view(6, 7)
 
     def value(self):
-        recalls = [s['recall'] for s in self.sectors() if s['recall'] is not None]
-        return sum(recalls) / len(recalls) if recalls else float('nan')
+        return float(balanced_recall(self.pixels.numpy(), self.hits.numpy()))
 
     def sectors(self):
         """Per 60-degree sector of the true hue (0-60, 60-120, ...): its share of the chromatic
@@ -69,7 +84,7 @@ class HueRecall:
         pixels went (the output's sector, or column 6: left gray)."""
         total = float(self.pixels.sum())
         return [dict(share=float(n) / total if total else 0.0,
-                     recall=float(h / n) if total and n >= 0.01 * total else None,
+                     recall=float(h / n) if total and n >= SECTOR_MIN_SHARE * total else None,
                      predicted=[float(c / n) if n else 0.0 for c in row])
                 for n, h, row in zip(self.pixels, self.hits, self.confusion)]
 

@@ -15,6 +15,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, rebalance_weights  # noqa: E402
 from data import DEFAULT_ROOT, Batcher, global_features, load_images  # noqa: E402
+from metrics import HUE_SECTOR_NAMES  # noqa: E402
 from train import ECCV, HERE, load_model_from_ckpt, validate  # noqa: E402
 
 PSNR_MARGIN = 0.5
@@ -63,16 +64,15 @@ def main():
                else 'no T reaches gray + {} dB: highest PSNR'.format(PSNR_MARGIN))
         print(f'chosen {best.split()[0]} ({why})')
     r = res[best]
-    sector_names = ['0-60', '60-120', '120-180', '180-240', '240-300', '300-360']
     print(f'\nhue recall per sector of the true hue (a*b* angle, degrees), {best}:')
-    print('| sector | ' + ' | '.join(sector_names) + ' |')
-    print('| --- |' + ' --- |' * len(sector_names))
+    print('| sector | ' + ' | '.join(HUE_SECTOR_NAMES) + ' |')
+    print('| --- |' + ' --- |' * len(HUE_SECTOR_NAMES))
     print('| share of chromatic pixels | ' + ' | '.join(f"{q['share']:.1%}" for q in r['hue_sectors']) + ' |')
     print('| recall | ' + ' | '.join('-' if q['recall'] is None else f"{q['recall']:.3f}" for q in r['hue_sectors']) + ' |')
     print('\nwhere each true sector\'s pixels went (rows: true hue; columns: the output\'s hue sector, or gray = chroma < 5):')
-    print('| true \\ output | ' + ' | '.join(sector_names) + ' | gray |')
-    print('| --- |' + ' --- |' * (len(sector_names) + 1))
-    for name, q in zip(sector_names, r['hue_sectors']):
+    print('| true \\ output | ' + ' | '.join(HUE_SECTOR_NAMES) + ' | gray |')
+    print('| --- |' + ' --- |' * (len(HUE_SECTOR_NAMES) + 1))
+    for name, q in zip(HUE_SECTOR_NAMES, r['hue_sectors']):
         print(f'| {name} | ' + ' | '.join(f'{x:.0%}' for x in q['predicted']) + ' |')
 
 
