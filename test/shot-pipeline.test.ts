@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Colorizer } from '../src/infer/colorizer.js';
+import { ffmpegPath } from '../src/decode/binaries.js';
 import { colorizeVideo } from '../src/pipeline/colorize-video.js';
 import { ffmpeg, rawFrames, runCli } from './helpers/media.js';
 import { writeTestModel } from './helpers/test-models.js';
@@ -52,6 +53,42 @@ describe('shots in the pipeline', () => {
     } finally {
       await colorizer.release();
     }
+  });
+
+  it('takes the global network\'s samples from the shot scan\'s own decode: one decode of the film fewer, the same film', async () => {
+    // A wrapper that logs every ffmpeg the render starts, then runs the real one.
+    const log = join(dir, 'ffmpeg-calls.log');
+    const wrapper = join(dir, 'ffmpeg-logged.sh');
+    await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${ffmpegPath()}' "$@"\n`, { mode: 0o755 });
+    const colorizer = await Colorizer.load(model, 'cpu');
+    const before = process.env.FFMPEG_PATH;
+    process.env.FFMPEG_PATH = wrapper;
+    try {
+      const scanned = join(dir, 'scanned.mkv');
+      await colorizeVideo({ input: clip, output: scanned, codec: 'ffv1', colorizer, overwrite: true });
+      const calls = (await readFile(log, 'utf8')).trim().split('\n');
+      const decodes = calls.filter((line) => line.includes(' -f rawvideo ') && line.includes('pipe:1'));
+      // the scan (with the views stacked under it) and the render's own decode; no square-view decode of its own
+      expect(decodes.length, decodes.join('\n')).toBe(2);
+      expect(decodes.filter((line) => line.includes('vstack'))).toHaveLength(1);
+      expect(colorizer.globalRuns).toBe(3);
+      // A render of the three shots by number samples them with a decode of their own, as before.
+      await rm(log);
+      const separately = join(dir, 'separately.mkv');
+      await colorizeVideo({ input: clip, output: separately, codec: 'ffv1', colorizer, overwrite: true, shots: '0-2' });
+      expect((await readFile(log, 'utf8')).includes('scale=32:32:flags=area,format=gray -vsync')).toBe(true);
+      expect((await rawFrames(scanned)).equals(await rawFrames(separately))).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env.FFMPEG_PATH;
+      else process.env.FFMPEG_PATH = before;
+      await colorizer.release();
+    }
+  });
+
+  it('a model that fails to load while the shots are scanned stops the render with its own error', async () => {
+    const broken = await writeTestModel(join(dir, 'broken-model'), { a: 5, b: 0, globalGain: 40, workingShortSide: 64 });
+    await rm(join(broken, 'global.onnx'));
+    await expect(colorizeVideo({ input: clip, output: join(dir, 'broken.mkv'), codec: 'ffv1', model: broken })).rejects.toThrow(/^model file missing: .*global\.onnx$/);
   });
 
   it('inferEvery (default 2) runs the network on every Nth frame of each shot (first frames always), carrying the colours between and nothing across cuts', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '../src/decode/binaries.js';
-import { CutDetector, detectShots, parseShotSelection, shotsFromCuts } from '../src/shots/index.js';
+import { CutDetector, detectShots, parseShotSelection, readGrayFrames, shotsFromCuts } from '../src/shots/index.js';
 import { mulberry32 } from '../scripts/lib/random.js';
 
 const FPS = 25;
@@ -113,6 +113,34 @@ describe('detectShots', () => {
   it('ends the last shot at the film duration when the scan reaches the end', async () => {
     const shots = await detectShots(hardCutClip, { fps: FPS, durationSeconds: 7.62, frameCount: HARD_CUT_FRAMES });
     expect(shots[shots.length - 1]).toMatchObject({ endFrame: HARD_CUT_FRAMES, endTime: 7.62 });
+  });
+
+  it('with views, hands each frame\'s view from the same decode, bit-identical to decoding that size alone, and finds the same cuts', async () => {
+    for (const view of [{ width: 224, height: 224 }, { width: 32, height: 40 }]) {
+      const seen: number[] = [];
+      let views = Buffer.alloc(0);
+      let lastCuts: number[] = [];
+      const shots = await detectShots(agedClip, {
+        fps: FPS,
+        durationSeconds: HARD_CUT_FRAMES / FPS,
+        start: 2,
+        views: {
+          ...view,
+          consume: (frame, bytes, cuts) => {
+            seen.push(frame);
+            views = Buffer.concat([views, bytes]);
+            expect(cuts.slice(0, lastCuts.length)).toEqual(lastCuts); // confirmed cuts only grow
+            lastCuts = [...cuts];
+          },
+        },
+      });
+      expect(shots.slice(1).map((s) => s.startFrame)).toEqual(HARD_CUTS.slice(1));
+      expect(seen).toEqual(Array.from({ length: HARD_CUT_FRAMES - 50 }, (_, k) => 50 + k));
+      expect(lastCuts).toEqual(HARD_CUTS.slice(1));
+      const alone: Buffer[] = [];
+      for await (const frame of readGrayFrames(agedClip, { ...view, start: 49.5 / FPS })) alone.push(Buffer.from(frame));
+      expect(views.equals(Buffer.concat(alone)), `${view.width}x${view.height}`).toBe(true);
+    }
   });
 
   it('rejects with a one-line message when ffmpeg fails', async () => {

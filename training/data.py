@@ -281,6 +281,7 @@ class Batcher:
         return loc.flip(3) if flip else loc
 
     def batch_from(self, idx, crop=None):
+        self.last_indices = list(idx)  # whose crops the batch holds (the auxiliary loss reads their class labels)
         rgb = torch.cat([self.sample(self.images[i], crop) for i in idx])
         L, ab = make_batch(rgb)
         hints = sample_hints(ab, self.rng, self.hint_prob) if self.hint_prob > 0 else torch.zeros(len(idx), 3, *ab.shape[2:])
@@ -333,3 +334,27 @@ def make_batch(rgb):
     L = (lab[:, :1] - 50.0) / 100.0
     ab = F.avg_pool2d(lab[:, 1:], 4)  # target on the 1/4 output grid
     return L, ab
+
+
+def class_labels(names, wnids, extra=None):
+    """Class index of each training image for the auxiliary classification loss on the global branch
+    (Iizuka et al. 2016), or -1 where its source has none. ImageNet-derived images (Tiny-ImageNet's
+    wnid folders, imagenet-sample's `WNID_name.jpg`) take the index of their wnid in `wnids` (the
+    npz's 1001 classes); the class folders of the other labelled sources (intel scenes, flowers,
+    cats and dogs) become extra classes after those, in sorted order, or as `extra` lists them (a
+    resumed run keeps its checkpoint's). Returns (labels, extra)."""
+    index = {str(w): i for i, w in enumerate(wnids)}
+    if extra is None:
+        extra = sorted({'/'.join(n.split('/')[:2]) for n in names
+                        if n.split('/')[0] in ('intel', 'flowers', 'catsdogs') and n.count('/') == 2 and n.split('/')[1] != 'unlabeled'})
+    extra_index = {key: len(wnids) + i for i, key in enumerate(extra)}
+    labels = np.full(len(names), -1, dtype=np.int64)
+    for k, n in enumerate(names):
+        parts = n.split('/')
+        if parts[0] == 'tinyimagenet' and len(parts) == 3:
+            labels[k] = index.get(parts[1], -1)
+        elif parts[0] == 'imagenet-sample':
+            labels[k] = index.get(parts[-1].split('_')[0], -1)
+        else:
+            labels[k] = extra_index.get('/'.join(parts[:2]), -1)
+    return labels, list(extra)

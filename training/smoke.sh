@@ -76,6 +76,26 @@ same_weights "$TMP/avg.pt" "$TMP/ckpt/latest.pt" 3
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --more-steps 3 --log-every 1 --max-rss-gb 0.01 --threads 2 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/rss.log"
 grep -q 'over the 0.0 GiB limit (--max-rss-gb); checkpointing and stopping at step 4' "$TMP/rss.log"
+# The auxiliary classification loss on the global vector (Iizuka et al. 2016): the labels the shard
+# folders give, the head kept in the checkpoint and resumed with it.
+(cd training && "$PY" - <<'PY'
+import numpy as np
+from data import class_labels
+wnids = np.array(['background', 'n01440764', 'n01443537'])
+names = ['tinyimagenet/n01443537/a.jpg', 'imagenet-sample/n01440764_tench.jpg', 'intel/sea/b.jpg', 'intel/unlabeled/c.jpg',
+         'catsdogs/dog/d.jpg', 'utkface/e.jpg', 'tinyimagenet/n99999999/f.jpg']
+labels, extra = class_labels(names, wnids)
+assert labels.tolist() == [2, 1, 4, -1, 3, -1, -1] and extra == ['catsdogs/dog', 'intel/sea'], (labels, extra)
+assert class_labels(['intel/sea/g.jpg'], wnids, extra)[0].tolist() == [4]
+print('smoke: class labels', labels.tolist())
+PY
+)
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --more-steps 1 --log-every 1 --threads 2 --global-aug --aux-class 0.1 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aux.log"
+grep -q '^\[train\] auxiliary classification loss x0.1 on the global vector' "$TMP/aux.log" && grep -q '^\[train\] step 5 loss .* aux ' "$TMP/aux.log"
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --more-steps 1 --threads 2 --global-aug --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aux2.log"
+grep -q 'images labelled, .* classes (head resumed)$' "$TMP/aux2.log"
 # The decision tool of the held-out slice: temperatures and the decoding-time prior correction,
 # with the per-sector hue recall and where each true hue went.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/tune_temperature.py --ckpt "$TMP/ckpt/latest.pt" --images 24 --T 0.5,1.0 \

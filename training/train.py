@@ -11,21 +11,22 @@ import os
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, nearest_bin, rebalance_weights, soft_encode_sparse, annealed_mean, lab_to_rgb, rgb_to_lab  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, cached_names, global_features, hue_balance_weights, hue_profile, load_images  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, cached_names, class_labels, global_features, hue_balance_weights, hue_profile, load_images  # noqa: E402
 from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
 import model as model_module  # noqa: E402
-from model import Colorizer, decode  # noqa: E402
-from mobilenet import PRETRAINED, MobileNetV2  # noqa: E402
+from model import G, Colorizer, decode, imagenet_features  # noqa: E402
+from mobilenet import NPZ, PRETRAINED, MobileNetV2  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
 VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
-RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0, 'encoder_lr_scale': 0.3}  # defaults of the options a checkpoint carries over
+RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0, 'encoder_lr_scale': 0.3, 'aux_class': 0.0}  # defaults of the options a checkpoint carries over
 JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'  # Debian's libjemalloc2 (a dependency of redis-server)
 
 
@@ -90,6 +91,10 @@ def parse(argv=None):
                    help='class head: weight of a Huber loss on the annealed mean (T=1) against the true a*b* (default 0)')
     p.add_argument('--perceptual', type=float, default=None,
                    help='weight of a perceptual term: frozen MobileNetV2 1/4 and 1/8 features of the colorized crop vs the truth (default 0)')
+    p.add_argument('--aux-class', type=float, default=None,
+                   help='weight of the auxiliary classification loss on the global vector (Iizuka et al. 2016; '
+                        'class labels from the shards\' folders, see data.class_labels; default 0: off)')
+    p.add_argument('--aux-lr-scale', type=float, default=25.0, help='the auxiliary head\'s learning rate as a multiple of --lr')
     p.add_argument('--hint-prob', type=float, default=None, help='share of training crops given colour hints (default 0.5)')
     p.add_argument('--encoder-lr-scale', type=float, default=None,
                    help='the fine-tuned encoder blocks\' lr, as a fraction of --lr (default 0.3)')
@@ -214,7 +219,7 @@ def encoder_sidecar(path):
     return (path[:-3] if path.endswith('.pt') else path) + '.encoder.pt'
 
 
-def save_ckpt(path, model, opt, step, args, counts, history, hours):
+def save_ckpt(path, model, opt, step, args, counts, history, hours, aux=None):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     # Each file must stay under 16 MiB: AdamW's second moment in bf16 (same range as fp32, half the
     # bytes); the first moment is not kept (with beta1 = 0.9 it rebuilds within tens of steps).
@@ -232,7 +237,7 @@ def save_ckpt(path, model, opt, step, args, counts, history, hours):
         state = {k: s for k, s in state.items() if k not in ids}
         groups = groups[:1]
     torch.save(dict(model=msd, opt={'param_groups': groups, 'state': state}, step=step, config=model.config, counts=counts,
-                    args=vars(args), history=history, hours=hours), path + '.tmp')
+                    args=vars(args), history=history, hours=hours, **({'aux': aux} if aux else {})), path + '.tmp')
     if os.path.exists(side + '.tmp'):
         os.replace(side + '.tmp', side)
     os.replace(path + '.tmp', path)
@@ -322,6 +327,18 @@ def main(argv=None):
                       large_crop=args.large_crop, large_prob=args.large_prob,
                       hue_weights=hue_weights, hue_balance=args.hue_balance)
     val = Batcher(val_imgs, val_feats, args.crop, 32, args.seed, augment=False)
+    aux = aux_opt = labels = None
+    if args.aux_class > 0:
+        saved = (ck or {}).get('aux')
+        wnids = np.load(NPZ)['wnids']
+        labels, extra = class_labels(names, wnids, saved['classes'] if saved else None)
+        aux = torch.nn.Linear(G, len(wnids) + len(extra)).to(dev)
+        if saved:
+            aux.load_state_dict({k: v.float() for k, v in saved['model'].items()})
+        # a fresh head at the fine-tuning rate of the rest would barely move within a sitting
+        aux_opt = torch.optim.AdamW([dict(params=aux.parameters(), lr_scale=args.aux_lr_scale)], lr=args.lr, weight_decay=1e-4)
+        log(f'[train] auxiliary classification loss x{args.aux_class} on the global vector: {int((labels >= 0).sum())} of '
+            f'{len(labels)} images labelled, {len(wnids) + len(extra)} classes' + (' (head resumed)' if saved else ''))
     if ck is None:
         counts = bin_counts(batcher, bins)
     weights = rebalance_weights(counts, bins, args.lam)
@@ -355,13 +372,17 @@ def main(argv=None):
     kind = 'gpu' if dev.type == 'cuda' else 'cpu'
     rss_limit = args.max_rss_gb * 2**30 if args.max_rss_gb else default_rss_limit()
     t_ck = t_start = time.time()
-    t0, n0, run_loss, first = time.time(), 0, 0.0, step
+    t0, n0, run_loss, run_aux, first = time.time(), 0, 0.0, 0.0, step
     frac = 0.0
+
+    def aux_state():
+        # weights in bf16 and no optimizer state: the checkpoint file must stay under 16 MiB
+        return dict(model={k: v.detach().to(torch.bfloat16).cpu() for k, v in aux.state_dict().items()}, classes=extra) if aux else None
 
     def checkpoint():
         hours[kind] = hours.get(kind, 0.0) + (time.time() - checkpoint.t) / 3600
         checkpoint.t = time.time()
-        save_ckpt(args.ckpt, model, opt, step, args, counts, history, hours)
+        save_ckpt(args.ckpt, model, opt, step, args, counts, history, hours, aux_state())
         log(f'[train] checkpoint step {step} -> {args.ckpt}')
     checkpoint.t = t_start
 
@@ -371,31 +392,46 @@ def main(argv=None):
         log(f'[val] step {step} ' + format_val(v), kind='val', step=step, val=v)
         if args.snapshots:
             os.makedirs(args.snapshots, exist_ok=True)
-            save_ckpt(os.path.join(args.snapshots, f'step{step}.pt'), model, opt, step, args, counts, history, hours)
+            save_ckpt(os.path.join(args.snapshots, f'step{step}.pt'), model, opt, step, args, counts, history, hours, aux_state())
 
     while step < args.steps:
         if args.minutes:
             frac = (time.time() - t_start) / (args.minutes * 60)
             if frac >= 1.0:
                 break
-        for g in opt.param_groups:
+        for g in opt.param_groups + (aux_opt.param_groups if aux_opt else []):
             g['lr'] = lr_at(step - first if first else step, args, frac) * g.get('lr_scale', 1.0)
         L, ab, g, hints, rgb = batcher.next()
         L = L.to(dev)
         if dev.type == 'cpu':
             L = L.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
-            if args.global_aug:  # g: augmented global views [B,1,S,S] for the frozen encoder
+            if aux is not None:  # the same as model(...), keeping the global vector for the auxiliary head
+                f = imagenet_features(model.glob.encoder, g.to(dev).contiguous(memory_format=torch.channels_last)) if args.global_aug else g.to(dev)
+                vector = model.glob.head(f)
+                out = model.local(L, vector, hints.to(dev))
+            elif args.global_aug:  # g: augmented global views [B,1,S,S] for the frozen encoder
                 out = model(L, Lg=g.to(dev).contiguous(memory_format=torch.channels_last), hints=hints.to(dev))
             else:
                 out = model(L, hints=hints.to(dev), global_in=g.to(dev))
         loss = loss_fn(out, ab.to(dev), args.head, bins.to(dev), weights, args.huber)
+        if aux is not None:
+            y = torch.as_tensor(labels[batcher.last_indices], device=dev)
+            known = y >= 0
+            if bool(known.any()):
+                aux_loss = F.cross_entropy(aux(vector.float()[known]), y[known])
+                loss = loss + args.aux_class * aux_loss
+                run_aux += aux_loss.item()
         if perceptual is not None:
             mean_ab = annealed_mean(out.float(), bins.to(dev), 1.0) if args.head == 'class' else out.float() * 100.0
             loss = loss + args.perceptual * perceptual(L.float(), mean_ab, rgb.to(dev))
         opt.zero_grad(set_to_none=True)
+        if aux_opt:
+            aux_opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if aux_opt:
+            aux_opt.step()
         step += 1
         n0 += L.shape[0]
         run_loss += loss.item()
@@ -407,10 +443,12 @@ def main(argv=None):
                     f'(--max-rss-gb); checkpointing and stopping at step {step}', kind='memory', step=step, rss=rss)
                 break
             dt = time.time() - t0
-            log(f'[train] step {step} loss {run_loss / args.log_every:.4f} lr {opt.param_groups[0]["lr"]:.2e} '
+            aux_text = f' aux {run_aux / args.log_every:.3f}' if aux else ''
+            log(f'[train] step {step} loss {run_loss / args.log_every:.4f}{aux_text} lr {opt.param_groups[0]["lr"]:.2e} '
                 f'{n0 / dt:.1f} img/s epoch {batcher.epoch} rss {rss / 2**30:.1f} GiB',
-                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time(), rss=rss)
-            t0, n0, run_loss = time.time(), 0, 0.0
+                kind='train', step=step, loss=run_loss / args.log_every, img_s=n0 / dt, t=time.time(), rss=rss,
+                **({'aux_loss': run_aux / args.log_every} if aux else {}))
+            t0, n0, run_loss, run_aux = time.time(), 0, 0.0, 0.0
         if step % args.val_every == 0:
             validation()
             t0, n0 = time.time(), 0

@@ -31,7 +31,9 @@ import { sequenceStem } from './output-path.js';
 import { checkOutputPath, defaultOutputPath } from './output-path.js';
 import { type FrameSegment, framesIn, rangeFromTimes, segmentsForShots } from './frame-range.js';
 import { FramePreparer, type PreparedFrame } from './frame-prep.js';
-import { ShotGlobals, touchedBy } from './shot-globals.js';
+import { DEFAULT_SAMPLES_PER_SHOT, ShotGlobals, touchedBy } from './shot-globals.js';
+import { scanGlobals } from './scan-samples.js';
+import { loadModelConfig } from '../infer/model-config.js';
 import { StageClock, type StageName } from './stage-clock.js';
 import { joinSideBySide, sideBySideGeometry } from './side-by-side.js';
 import { findShots } from './find-shots.js';
@@ -186,11 +188,18 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const output = await checkOutputPath(info.path, options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec), codec, options.overwrite ?? false);
   await removeStaleTemporaries(dirname(output), basename(output, extname(output)));
   if (!options.colorizer) options.onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const colorizer = options.colorizer ?? (await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers ?? cpuInferenceWorkers(inferEvery), cpuVariant: options.cpuVariant }));
-  const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
-  const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
+  const modelPath = options.model ?? defaultModelPath();
+  const globalSize = (options.colorizer?.config ?? (await loadModelConfig(modelPath))).global.size;
+  // The model loads while the shot scan runs (the scan's views give each shot's global features as soon as it is loaded).
+  const loading = options.colorizer
+    ? Promise.resolve(options.colorizer)
+    : Colorizer.load(modelPath, options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers ?? cpuInferenceWorkers(inferEvery), cpuVariant: options.cpuVariant });
+  loading.catch(() => undefined); // awaited below
   try {
-    const { shots, segments, writeFrom, filmShots } = await clock.time('shots', () => planRender(info, options));
+    const { shots, segments, writeFrom, filmShots, scanned } = await clock.time('shots', () => planRender(info, options, { loading, globalSize }));
+    const colorizer = await loading;
+    const loaded = options.colorizer ? { selectSeconds: 0, loadSeconds: 0 } : colorizer.startup;
+    const startupSeconds = { probe: probeSeconds, deviceSelect: loaded.selectSeconds, modelLoad: loaded.loadSeconds };
     const fromFile = options.settingsFile ? (await readProjectFile(options.settingsFile)).shots : {};
     const plans = planShots(
       { ...options, temporalStrength: options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH, shotSettings: { ...fromFile, ...options.shotSettings } },
@@ -200,9 +209,9 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
       filmShotNumbers(filmShots),
     );
     const references = await loadReferenceImages(plans, colorizer.config.global.size);
-    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, plans, references, options, inferEvery, clock, started })), startupSeconds };
+    return { ...(await render({ info, output, codec, colorizer, shots, segments, writeFrom: writeFrom ?? 0, plans, references, options, inferEvery, clock, started, scanned })), startupSeconds };
   } finally {
-    if (!options.colorizer) await colorizer.release();
+    if (!options.colorizer) await loading.then((colorizer) => colorizer.release(), () => undefined);
   }
 }
 
@@ -213,9 +222,17 @@ interface RenderRange {
   filmShots: Shot[];
   /** Decoded frames before this film frame only warm up the temporal stage. */
   writeFrom?: number;
+  /** Global features from the shot scan's own views, when the scan covered exactly what is rendered (`ShotGlobalsOptions.scanned`). */
+  scanned?: Map<string, Float32Array>;
 }
 
-async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<RenderRange> {
+interface ScanModel {
+  loading: Promise<Colorizer>;
+  /** Side of the global network's square view. */
+  globalSize: number;
+}
+
+async function planRender(info: VideoInfo, options: ColorizeOptions, model: ScanModel): Promise<RenderRange> {
   if (options.piece) {
     if (options.shots !== undefined || options.start !== undefined || options.duration !== undefined) throw new UserError('a piece cannot be combined with --shot/--start/--duration', 2);
     return pieceRange(options.piece, info.frameCount);
@@ -234,9 +251,17 @@ async function planRender(info: VideoInfo, options: ColorizeOptions): Promise<Re
   // Settings and reference maps are keyed by the film's shot numbers: a piece rendered with them
   // takes the film's shots (cut to the piece) rather than scanning the piece on its own.
   const keyed = Object.keys(options.referenceMap ?? {}).length > 0 || options.settingsFile !== undefined || Object.keys(options.shotSettings ?? {}).length > 0;
-  if (whole || !keyed) {
+  if ((whole || !keyed) && options.reference !== undefined) {
     const shots = await findShots(info, range, { signal: options.signal, onProgress: report });
     return { shots, segments: [range], filmShots: shots };
+  }
+  if (whole || !keyed) {
+    // The scan covers exactly what is rendered: its decode also gives every shot's global-network samples.
+    const globals = scanGlobals(model.loading, lumaToLightnessLut(info.colorRange), options.samplesPerShot ?? DEFAULT_SAMPLES_PER_SHOT);
+    const views = { width: model.globalSize, height: model.globalSize, consume: globals.consume };
+    const shots = await findShots(info, range, { signal: options.signal, onProgress: report, views });
+    await globals.sampler.finish(shots);
+    return { shots, segments: [range], filmShots: shots, scanned: await globals.done() };
   }
   const filmShots = await findShots(info, rangeFromTimes(info.frameCount, info.fps), { signal: options.signal, onProgress: report });
   const shots = filmShots
@@ -283,6 +308,7 @@ interface RenderPlan {
   inferEvery: number;
   clock: StageClock;
   started: number;
+  scanned?: Map<string, Float32Array>;
 }
 
 interface ColoredFrame {
@@ -359,6 +385,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     ),
     workingSize: { width: working.width, height: working.height },
     samplesPerShot: options.samplesPerShot,
+    scanned: plan.scanned,
     signal: abort.signal,
   });
   const strength = options.temporalStrength ?? DEFAULT_TEMPORAL_STRENGTH;

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../decode/errors.js';
 import type { VideoInfo } from '../decode/probe.js';
-import { detectShots, type Shot } from '../shots/index.js';
+import { detectShots, type DetectShotsOptions, type Shot } from '../shots/index.js';
 import type { FrameSegment } from './frame-range.js';
 
 const CACHE_VERSION = 1;
@@ -14,6 +14,8 @@ export interface FindShotsOptions {
   onProgress?: (done: number, total: number) => void;
   /** Skip the cache (read and write). */
   noCache?: boolean;
+  /** Hand every frame's view at this size to a consumer during the scan (see detectShots); the scan then always runs (its result is still cached). */
+  views?: DetectShotsOptions['views'];
 }
 
 /**
@@ -23,7 +25,7 @@ export interface FindShotsOptions {
 export async function findShots(info: VideoInfo, range: FrameSegment, options: FindShotsOptions = {}): Promise<Shot[]> {
   const total = range.endFrame - range.startFrame;
   const cacheFile = options.noCache || process.env.COLORIZE_VIDEO_NO_CACHE ? undefined : await cachePath(info, range);
-  if (cacheFile) {
+  if (cacheFile && !options.views) {
     const cached = await readCache(cacheFile);
     if (cached) return cached;
   }
@@ -35,6 +37,7 @@ export async function findShots(info: VideoInfo, range: FrameSegment, options: F
       frameCount: total,
       start: range.startFrame / info.fps,
       signal: options.signal,
+      views: options.views,
       onProgress: (done) => options.onProgress?.(done, total),
     });
   } catch (error) {

@@ -19,7 +19,21 @@ export interface ShotGlobalsOptions {
   /** Network input size the shot's a*b* statistics are estimated at (the render's working size). */
   workingSize?: { width: number; height: number };
   samplesPerShot?: number;
+  /**
+   * Global features already computed from the shot scan's views (`ScanSampler`), by `shotKey`. When
+   * given, the scan covered the render: a shot missing here (longer than the scan holds) is sampled
+   * by seeking instead of by a second decode of the film.
+   */
+  scanned?: Map<string, Float32Array>;
   signal?: AbortSignal;
+}
+
+/** Views of each shot the global network's features are pooled over. */
+export const DEFAULT_SAMPLES_PER_SHOT = 5;
+
+/** Key of a shot's frames in `ShotGlobalsOptions.scanned`. */
+export function shotKey(shot: { startFrame: number; endFrame: number }): string {
+  return `${shot.startFrame}:${shot.endFrame}`;
 }
 
 /**
@@ -78,11 +92,12 @@ export class ShotGlobals {
     for (const [index, view] of references) {
       if (this.pending.has(index)) this.pending.get(index)!.resolve(await this.colorizer.globalFeatures([view]));
     }
+    if (this.options.scanned) return this.runScanned(this.options.scanned);
     const wanted = new Map<number, number>(); // film frame -> shot index
     for (const shot of shots) {
       if (references.has(shot.index) && !this.options.palettes?.has(shot.index)) continue;
       if (coveredBy(segments, shot)) {
-        for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) wanted.set(frame, shot.index);
+        for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? DEFAULT_SAMPLES_PER_SHOT)) wanted.set(frame, shot.index);
       } else if (touchedBy(segments, shot)) {
         // A piece of a longer shot: the samples a render of the whole shot would take, so every piece gets the same vector and palette map.
         const size = this.colorizer.config.global.size;
@@ -130,12 +145,24 @@ export class ShotGlobals {
     }
   }
 
-  /** All samples of a shot are in: its global features (unless a reference gave them) and its palette map. */
-  private async finishShot(shotIndex: number, samples: Float32Array[]): Promise<void> {
+  /** The shot scan gave the features of the shots it held: only the others need their samples, by seeking. */
+  private async runScanned(scanned: Map<string, Float32Array>): Promise<void> {
+    const { shots, segments, references } = this.options;
+    const size = this.colorizer.config.global.size;
+    for (const shot of shots) {
+      if (!touchedBy(segments, shot) || (references.has(shot.index) && !this.options.palettes?.has(shot.index))) continue;
+      const features = scanned.get(shotKey(shot));
+      if (features) await this.finishShot(shot.index, features);
+      else await this.finishShot(shot.index, await this.samplesAt(shot, size, size));
+    }
+  }
+
+  /** All samples of a shot are in (or its features, from the scan): its global features (unless a reference gave them) and its palette map. */
+  private async finishShot(shotIndex: number, samples: Float32Array[] | Float32Array): Promise<void> {
     let features: Float32Array;
     if (this.options.references.has(shotIndex)) features = await this.pending.get(shotIndex)!.promise;
     else {
-      features = await this.colorizer.globalFeatures(samples);
+      features = samples instanceof Float32Array ? samples : await this.colorizer.globalFeatures(samples);
       this.pending.get(shotIndex)!.resolve(features);
     }
     const target = this.options.palettes?.get(shotIndex);
@@ -153,7 +180,7 @@ export class ShotGlobals {
   /** The shot's sample frames as L* at width × height, each read by a frame-exact seek (a long shot is not decoded whole). */
   private async samplesAt(shot: Shot, width: number, height: number): Promise<Float32Array[]> {
     const frames: Float32Array[] = [];
-    for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? 5)) {
+    for (const frame of sampleFrames(shot, this.options.samplesPerShot ?? DEFAULT_SAMPLES_PER_SHOT)) {
       const gray = readGrayFrames(this.options.path, {
         width,
         height,

@@ -102,6 +102,14 @@ export class CutDetector {
     this.process({ index: frameIndex, features: this.extractor.extract(luma) });
   }
 
+  /**
+   * Cuts confirmed so far, ascending. They stand, except that `finish` drops the last one when the
+   * film ends less than `minShotFrames` after it.
+   */
+  get confirmedCuts(): readonly number[] {
+    return this.cuts;
+  }
+
   /** Returns the cut frame indices, ascending; never the first frame. */
   finish(): number[] {
     if (!this.finished) {

@@ -1,5 +1,5 @@
 import { CutDetector, type CutDetectorOptions } from './detector.js';
-import { readGrayFrames } from './gray-frames.js';
+import { readGrayFrames, readScanAndViewFrames } from './gray-frames.js';
 import { shotsFromCuts, type Shot } from './shot-list.js';
 
 /**
@@ -25,6 +25,12 @@ export interface DetectShotsOptions {
   onProgress?: (framesScanned: number) => void;
   progressInterval?: number;
   signal?: AbortSignal;
+  /**
+   * Also hand each frame's view at this size (e.g. the global network's input) to `consume`, from
+   * the same decode, with the cuts confirmed so far ({@link CutDetector.confirmedCuts}). Awaited, so a
+   * slow consumer holds the scan back. The view array is reused after `consume` returns.
+   */
+  views?: { width: number; height: number; consume: (frameIndex: number, view: Uint8Array, confirmedCuts: readonly number[]) => void | Promise<void> };
 }
 
 /**
@@ -44,11 +50,22 @@ export async function detectShots(input: string, options: DetectShotsOptions): P
   let decoded = 0;
   // Seek half a frame early so timestamp rounding can neither skip the first frame nor include the one before.
   const seek = firstFrame > 0 ? (firstFrame - 0.5) / fps : undefined;
-  const frames = readGrayFrames(input, { width: SCAN_WIDTH, height: SCAN_HEIGHT, start: seek, maxFrames: frameCount, signal });
-  for await (const luma of frames) {
-    detector.push(firstFrame + decoded, luma);
-    decoded++;
-    if (onProgress && decoded % progressInterval === 0) onProgress(decoded);
+  const scan = { width: SCAN_WIDTH, height: SCAN_HEIGHT };
+  const views = options.views;
+  if (views) {
+    const frames = readScanAndViewFrames(input, { scan, view: views, start: seek, maxFrames: frameCount, signal });
+    for await (const frame of frames) {
+      detector.push(firstFrame + decoded, frame.scan);
+      await views.consume(firstFrame + decoded, frame.view, detector.confirmedCuts);
+      decoded++;
+      if (onProgress && decoded % progressInterval === 0) onProgress(decoded);
+    }
+  } else {
+    for await (const luma of readGrayFrames(input, { ...scan, start: seek, maxFrames: frameCount, signal })) {
+      detector.push(firstFrame + decoded, luma);
+      decoded++;
+      if (onProgress && decoded % progressInterval === 0) onProgress(decoded);
+    }
   }
   onProgress?.(decoded);
   if (decoded === 0) {
