@@ -37,7 +37,10 @@ export function shotKey(shot: { startFrame: number; endFrame: number }): string 
 }
 
 /**
- * Global features, computed once per shot: a small square decode runs alongside the main one,
+ * Global features, computed once per shot. Usually the shot scan already gave them (`scanned`:
+ * its decode also carried the square views, see ScanSampler). Otherwise (a batch or farm piece,
+ * shots chosen by number, part of a film with per-shot settings, a film-wide reference) a small
+ * square decode runs alongside the main one,
  * keeps only the few frames sampled evenly across each shot, and runs the global network on them
  * as soon as the shot's last sample has passed. Memory is the samples of one shot.
  */
