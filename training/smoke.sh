@@ -77,7 +77,7 @@ COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shard
   --more-steps 3 --log-every 1 --max-rss-gb 0.01 --threads 2 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/rss.log"
 grep -q 'over the 0.0 GiB limit (--max-rss-gb); checkpointing and stopping at step 4' "$TMP/rss.log"
 # The auxiliary classification loss on the global vector (Iizuka et al. 2016): the labels the shard
-# folders give, the head kept in the checkpoint and resumed with it.
+# folders give, the head kept in the checkpoint and resumed with it; with --global-shuffle.
 (cd training && "$PY" - <<'PY'
 import numpy as np
 from data import class_labels
@@ -91,8 +91,9 @@ print('smoke: class labels', labels.tolist())
 PY
 )
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --more-steps 1 --log-every 1 --threads 2 --global-aug --aux-class 0.1 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aux.log"
+  --more-steps 1 --log-every 1 --threads 2 --global-aug --aux-class 0.1 --global-shuffle 0.5 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aux.log"
 grep -q '^\[train\] auxiliary classification loss x0.1 on the global vector' "$TMP/aux.log" && grep -q '^\[train\] step 5 loss .* aux ' "$TMP/aux.log"
+grep -q 'global_shuffle=0.5 ' "$TMP/aux.log"  # half of each batch colours its crops with another image's global vector
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --more-steps 1 --threads 2 --global-aug --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aux2.log"
 grep -q 'images labelled, .* classes (head resumed)$' "$TMP/aux2.log"

@@ -26,7 +26,7 @@ from mobilenet import NPZ, PRETRAINED, MobileNetV2  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ECCV = os.path.join(PRETRAINED, 'eccv16_partial.npz')  # only its 313 a*b* bin centres are used
 VAL_T = (0.3, 0.38, 0.5, 0.7, 1.0)
-RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0, 'encoder_lr_scale': 0.3, 'aux_class': 0.0}  # defaults of the options a checkpoint carries over
+RECIPE = {'lam': 0.5, 'huber': 0.0, 'hint_prob': 0.5, 'perceptual': 0.0, 'encoder_lr_scale': 0.3, 'aux_class': 0.0, 'global_shuffle': 0.0}  # defaults of the options a checkpoint carries over
 JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'  # Debian's libjemalloc2 (a dependency of redis-server)
 
 
@@ -94,6 +94,9 @@ def parse(argv=None):
     p.add_argument('--aux-class', type=float, default=None,
                    help='weight of the auxiliary classification loss on the global vector (Iizuka et al. 2016; '
                         'class labels from the shards\' folders, see data.class_labels; default 0: off)')
+    p.add_argument('--global-shuffle', type=float, default=None,
+                   help='share of each batch whose crops get another image\'s global vector (the next one in the batch), so '
+                        'the local network learns to rely on local evidence where the scene vector misleads (default 0)')
     p.add_argument('--aux-lr-scale', type=float, default=25.0, help='the auxiliary head\'s learning rate as a multiple of --lr')
     p.add_argument('--hint-prob', type=float, default=None, help='share of training crops given colour hints (default 0.5)')
     p.add_argument('--encoder-lr-scale', type=float, default=None,
@@ -366,6 +369,7 @@ def main(argv=None):
         g['lr_scale'] = args.encoder_lr_scale
     log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
         f'crop={args.crop} large_crop={args.large_crop}x{args.large_prob if args.large_crop else 0} S={args.global_size} perceptual={args.perceptual} global_aug={args.global_aug} '
+        f'global_shuffle={args.global_shuffle} '
         f'finetune_from={model.config.get("finetune_from")} '
         f'epoch of {batcher.epoch_size()} from step {step} threads={args.threads} device={dev}')
 
@@ -406,10 +410,14 @@ def main(argv=None):
         if dev.type == 'cpu':
             L = L.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=args.bf16):
-            if aux is not None:  # the same as model(...), keeping the global vector for the auxiliary head
+            if aux is not None or args.global_shuffle > 0:  # the same as model(...), with the global vector at hand
                 f = imagenet_features(model.glob.encoder, g.to(dev).contiguous(memory_format=torch.channels_last)) if args.global_aug else g.to(dev)
                 vector = model.glob.head(f)
-                out = model.local(L, vector, hints.to(dev))
+                given = vector
+                if args.global_shuffle > 0:
+                    swap = torch.rand(vector.shape[0], device=dev) < args.global_shuffle
+                    given = torch.where(swap[:, None], vector.roll(1, 0), vector)
+                out = model.local(L, given, hints.to(dev))
             elif args.global_aug:  # g: augmented global views [B,1,S,S] for the frozen encoder
                 out = model(L, Lg=g.to(dev).contiguous(memory_format=torch.channels_last), hints=hints.to(dev))
             else:
