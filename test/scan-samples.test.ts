@@ -38,7 +38,7 @@ async function scan(frameCount: number, confirmedAt: Map<number, number>, finalC
 const expected = (startFrame: number, endFrame: number): Emitted => ({
   startFrame,
   endFrame,
-  frames: sampleFrames({ index: 0, startFrame, endFrame, startTime: 0, endTime: 0 }, 5),
+  frames: sampleFrames({ startFrame, endFrame }, 5),
 });
 
 describe('ScanSampler', () => {

@@ -13,6 +13,13 @@ export function lumaToLightnessLut(range: ColorRange): Float32Array {
   return lut;
 }
 
+/** Gray codes (e.g. a decoded luma plane) -> L* through a `lumaToLightnessLut` table. */
+export function lightnessOfCodes(codes: Uint8Array, lut: Float32Array): Float32Array {
+  const lightness = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) lightness[i] = lut[codes[i]];
+  return lightness;
+}
+
 export const LINEAR_TO_SRGB_STEPS = 4096;
 
 /** Linear light in [0,1] sampled at LINEAR_TO_SRGB_STEPS+1 points -> sRGB-encoded value. */

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { ffmpegPath } from '../decode/binaries.js';
 import { UserError } from '../decode/errors.js';
 import type { VideoInfo } from '../decode/probe.js';
-import { lumaToLightnessLut } from '../color/luts.js';
+import { lightnessOfCodes, lumaToLightnessLut } from '../color/luts.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { Shot } from '../shots/index.js';
 import { colorizeImageLightness, labToSrgb8 } from './colorize-image.js';
@@ -47,7 +47,7 @@ export async function writeContactSheet(info: VideoInfo, shots: Shot[], outputPa
       queue.add(async () => {
         const middle = Math.floor((shot.startFrame + shot.endFrame - 1) / 2);
         const luma = await grayFrameAt(info, middle, thumbWidth, thumbHeight, options.signal);
-        const lightness = Float32Array.from(luma, (code) => lut[code]);
+        const lightness = lightnessOfCodes(luma, lut);
         const images = [labToSrgb8(lightness, undefined, thumbWidth, thumbHeight)];
         if (options.colorizer) images.push(labToSrgb8(lightness, await colorizeImageLightness(options.colorizer, lightness, thumbWidth, thumbHeight), thumbWidth, thumbHeight));
         return { shot, images };

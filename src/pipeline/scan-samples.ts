@@ -1,5 +1,6 @@
 import type { Shot } from '../shots/index.js';
 import type { Colorizer } from '../infer/colorizer.js';
+import { lightnessOfCodes } from '../color/luts.js';
 import { sampleFrames, shotKey } from './shot-globals.js';
 
 /** Frames of one shot whose views are held in memory at most (50 KB each at 224²); longer shots are sampled by seeking later. */
@@ -95,7 +96,7 @@ export class ScanSampler {
 
   private async emit(shot: ClosedShot): Promise<void> {
     if (shot.overflowed || shot.views.length !== shot.endFrame - shot.startFrame) return;
-    const samples = sampleFrames({ index: -1, startFrame: shot.startFrame, endFrame: shot.endFrame, startTime: 0, endTime: 0 }, this.options.samplesPerShot);
+    const samples = sampleFrames(shot, this.options.samplesPerShot);
     await this.options.onShot({ startFrame: shot.startFrame, endFrame: shot.endFrame }, samples.map((frame) => shot.views[frame - shot.startFrame].view));
   }
 }
@@ -116,7 +117,7 @@ export function scanGlobals(loading: Promise<Colorizer>, lightnessLut: Float32Ar
   const sampler = new ScanSampler({
     samplesPerShot,
     onShot: async (shot, samples) => {
-      const views = samples.map((codes) => Float32Array.from(codes, (code) => lightnessLut[code]));
+      const views = samples.map((codes) => lightnessOfCodes(codes, lightnessLut));
       inFlight++;
       chain = chain
         .then(async () => {
@@ -134,7 +135,6 @@ export function scanGlobals(loading: Promise<Colorizer>, lightnessLut: Float32Ar
   });
   return {
     sampler,
-    features,
     consume: (frame: number, view: Uint8Array, confirmedCuts: readonly number[]): Promise<void> => {
       if (failure !== undefined) throw failure;
       return sampler.add(frame, view, confirmedCuts);

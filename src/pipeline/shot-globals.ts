@@ -3,6 +3,7 @@ import type { Shot } from '../shots/index.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { FrameSegment } from './frame-range.js';
 import { resizeArea } from '../color/resample.js';
+import { lightnessOfCodes } from '../color/luts.js';
 import { type AbAffine, type AbStats, IDENTITY_AFFINE, abStats, paletteTransfer } from '../color/palette.js';
 
 export interface ShotGlobalsOptions {
@@ -125,8 +126,7 @@ export class ShotGlobals {
         const shotIndex = wanted.get(filmFrame);
         filmFrame++;
         if (shotIndex === undefined) continue;
-        const view = new Float32Array(size * size);
-        for (let i = 0; i < view.length; i++) view[i] = this.options.lightnessLut[gray[i]];
+        const view = lightnessOfCodes(gray, this.options.lightnessLut);
         const list = views.get(shotIndex) ?? [];
         list.push(view);
         views.set(shotIndex, list);
@@ -191,7 +191,7 @@ export class ShotGlobals {
         maxFrames: 1,
         signal: this.controller.signal,
       });
-      for await (const codes of gray) frames.push(Float32Array.from(codes, (code) => this.options.lightnessLut[code]));
+      for await (const codes of gray) frames.push(lightnessOfCodes(codes, this.options.lightnessLut));
     }
     if (frames.length === 0) throw new Error(`no frames decoded for shot ${shot.index}`);
     return frames;
@@ -199,7 +199,7 @@ export class ShotGlobals {
 }
 
 /** Up to `count` frames spread evenly across the shot (centres of equal parts). */
-export function sampleFrames(shot: Shot, count: number): number[] {
+export function sampleFrames(shot: Pick<Shot, 'startFrame' | 'endFrame'>, count: number): number[] {
   const length = shot.endFrame - shot.startFrame;
   const n = Math.max(1, Math.min(count, length));
   const frames = new Set<number>();

@@ -52,20 +52,14 @@ export async function detectShots(input: string, options: DetectShotsOptions): P
   const seek = firstFrame > 0 ? (firstFrame - 0.5) / fps : undefined;
   const scan = { width: SCAN_WIDTH, height: SCAN_HEIGHT };
   const views = options.views;
-  if (views) {
-    const frames = readScanAndViewFrames(input, { scan, view: views, start: seek, maxFrames: frameCount, signal });
-    for await (const frame of frames) {
-      detector.push(firstFrame + decoded, frame.scan);
-      await views.consume(firstFrame + decoded, frame.view, detector.confirmedCuts);
-      decoded++;
-      if (onProgress && decoded % progressInterval === 0) onProgress(decoded);
-    }
-  } else {
-    for await (const luma of readGrayFrames(input, { ...scan, start: seek, maxFrames: frameCount, signal })) {
-      detector.push(firstFrame + decoded, luma);
-      decoded++;
-      if (onProgress && decoded % progressInterval === 0) onProgress(decoded);
-    }
+  const frames: AsyncIterable<{ scan: Uint8Array; view?: Uint8Array }> = views
+    ? readScanAndViewFrames(input, { scan, view: views, start: seek, maxFrames: frameCount, signal })
+    : scanOnly(readGrayFrames(input, { ...scan, start: seek, maxFrames: frameCount, signal }));
+  for await (const frame of frames) {
+    detector.push(firstFrame + decoded, frame.scan);
+    if (views) await views.consume(firstFrame + decoded, frame.view!, detector.confirmedCuts);
+    decoded++;
+    if (onProgress && decoded % progressInterval === 0) onProgress(decoded);
   }
   onProgress?.(decoded);
   if (decoded === 0) {
@@ -76,4 +70,8 @@ export async function detectShots(input: string, options: DetectShotsOptions): P
   const lastStartTime = scannedUntil - 1 / fps;
   const endTime = reachedEnd && durationSeconds > lastStartTime ? durationSeconds : undefined;
   return shotsFromCuts(detector.finish(), decoded, fps, { firstFrame, endTime });
+}
+
+async function* scanOnly(frames: AsyncIterable<Uint8Array>): AsyncGenerator<{ scan: Uint8Array }> {
+  for await (const scan of frames) yield { scan };
 }
