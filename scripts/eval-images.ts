@@ -1,6 +1,7 @@
 /**
  * Still-image quality of the colorizer on held-out color photographs (issues #4, #12).
  * Run: npx tsx scripts/eval-images.ts [--model DIR] [--sets kodak24,cbsd68,mcmaster,bsds-test] [--limit N]
+ *      (a set may also be NAME=FOLDER: any folder of color photographs, e.g. a held-out slice)
  *      [--resolution PX] [--contact-sheet [--previous DIR]]
  *
  * Every image is turned into what a black-and-white film holds — its L* alone (a* = b* = 0) —
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
   const sets = values.sets.split(',').map((s) => s.trim()).filter(Boolean);
   const limit = values.limit === undefined ? Infinity : positiveInt(values.limit, '--limit');
   const resolution = values.resolution === undefined ? undefined : positiveInt(values.resolution, '--resolution');
-  const setDirs = sets.map((set) => datasetDir('eval', 'images', set));
+  const setDirs = sets.map((set) => (set.includes('=') ? set.slice(set.indexOf('=') + 1) : datasetDir('eval', 'images', set)));
+  sets.forEach((set, k) => (sets[k] = set.split('=')[0]));
   const modelPath = values.model ?? defaultModelPath();
   const colorizer = await Colorizer.load(modelPath, 'cpu');
   const previous = values.previous && values['contact-sheet'] ? await Colorizer.load(values.previous, 'cpu') : undefined;
