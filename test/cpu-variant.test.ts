@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Colorizer } from '../src/infer/colorizer.js';
-import { makeClip, runCli } from './helpers/media.js';
+import { makeClip, rawFrames, runCli } from './helpers/media.js';
 import { writeTestModel } from './helpers/test-models.js';
 
 let dir: string;
@@ -57,6 +57,38 @@ describe('CPU variant of the local network (model.json local.cpu)', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout).model).toBe(`test-constant-ab (model/${file})`);
     }
+  });
+
+  it('batch renders honour --no-int8 too, and a batch resumed with another graph or --infer-every renders its chunks again', async () => {
+    const clip = await makeClip(join(dir, 'batch-clip.mp4'), { video: 'testsrc2=size=64x48:rate=25', seconds: 2 });
+    const meanCr = async (file: string) => {
+      const raw = await rawFrames(file);
+      const plane = 64 * 48;
+      const cr = raw.subarray(plane * 1.25, plane * 1.5); // first frame's V plane
+      return cr.reduce((sum, v) => sum + v, 0) / cr.length;
+    };
+    const batch = async (out: string, flags: string[]) => {
+      const run = await runCli(['batch', clip, '--out-dir', out, '--model', model, '--device', 'cpu', '--chunk-seconds', '0.5', '--keep-work', '--overwrite', ...flags]);
+      expect(run.code, run.stderr).toBe(0);
+      const report = JSON.parse(await readFile(join(out, 'colorize-batch-report.json'), 'utf8'));
+      return { cr: await meanCr(join(out, 'batch-clip.color.mp4')), entry: report.files[0] };
+    };
+    // The variant says a* = -30 (green: Cr below 128), the float network a* = +20 (red: Cr above).
+    expect((await batch(join(dir, 'batch-int8'), [])).cr).toBeLessThan(120);
+    expect((await batch(join(dir, 'batch-float'), ['--no-int8'])).cr).toBeGreaterThan(136);
+
+    const out = join(dir, 'batch-resume');
+    const first = await batch(out, []);
+    expect(first.entry.chunksReused).toBe(0);
+    const remove = () => rm(join(out, 'batch-clip.color.mp4'));
+    await remove();
+    expect((await batch(out, [])).entry.chunksReused).toBe(first.entry.chunks);
+    await remove();
+    const float = await batch(out, ['--no-int8']);
+    expect(float.entry.chunksReused).toBe(0);
+    expect(float.cr).toBeGreaterThan(136);
+    await remove();
+    expect((await batch(out, ['--no-int8', '--infer-every', '3'])).entry.chunksReused).toBe(0);
   });
 
   it('a CPU variant that is missing or differs from what model.json records is refused', async () => {

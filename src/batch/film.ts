@@ -7,7 +7,7 @@ import type { VideoInfo } from '../decode/probe.js';
 import type { Colorizer } from '../infer/colorizer.js';
 import type { ModelConfig } from '../infer/model-config.js';
 import type { DamagedRange } from '../decode/decode-monitor.js';
-import { type ColorizeOptions, type ColorizeResult, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
+import { type ColorizeOptions, type ColorizeResult, DEFAULT_INFER_EVERY, type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
 import { findShots } from '../pipeline/find-shots.js';
 import { checkShotKeys } from '../pipeline/shot-plan.js';
 import { rangeFromTimes } from '../pipeline/frame-range.js';
@@ -60,7 +60,7 @@ export interface FilmResult {
   damagedFrames?: DamagedRange[];
 }
 
-const MANIFEST_VERSION = 2;
+const MANIFEST_VERSION = 3;
 
 export interface Manifest {
   version: number;
@@ -272,6 +272,8 @@ export async function buildManifest(
       shotSettings: settings.shotSettings ?? null,
       sideBySide: settings.sideBySide ?? false,
       samplesPerShot: settings.samplesPerShot ?? null,
+      inferEvery: settings.inferEvery ?? DEFAULT_INFER_EVERY,
+      cpuVariant: settings.cpuVariant ?? true,
     },
     output,
     chunks: chunks.map(({ index: _index, ...rest }) => rest),

@@ -7,6 +7,7 @@ import { probeVideo, type VideoInfo } from '../decode/probe.js';
 import { defaultExtension } from '../encode/container.js';
 import { Colorizer } from '../infer/colorizer.js';
 import { defaultModelPath } from '../pipeline/model-path.js';
+import { sessionSettingsFor } from '../pipeline/colorize-video.js';
 import { discoverInputs, mirroredOutputPath } from './discover.js';
 import { type FilmProgress, type RenderSettings, WORK_FOLDER, isAlive, renderFilm } from './film.js';
 import { type BatchEntry, BatchReport, type BatchReportFile, newEntry } from './report.js';
@@ -142,7 +143,7 @@ async function runLocked(options: BatchOptions, outDir: string, chunkSeconds: nu
   const getColorizer = () => {
     if (!colorizer) {
       loadedHere = true;
-      colorizer = Colorizer.load(options.settings.model ?? defaultModelPath(), options.settings.device ?? 'auto').catch((error: unknown) => {
+      colorizer = Colorizer.load(options.settings.model ?? defaultModelPath(), options.settings.device ?? 'auto', sessionSettingsFor(options.settings)).catch((error: unknown) => {
         throw new FatalBatchError(`the model could not be loaded: ${oneLine(error)}`);
       });
     }

@@ -6,7 +6,7 @@ import { readFrames } from '../decode/frame-reader.js';
 import type { DamagedRange } from '../decode/decode-monitor.js';
 import { BoundedQueue } from '../decode/bounded-queue.js';
 import { Colorizer } from '../infer/colorizer.js';
-import { type DeviceRequest, cpuInferenceWorkers, defaultBatchSize } from '../infer/device.js';
+import { type DeviceRequest, type SessionSettings, cpuInferenceWorkers, defaultBatchSize } from '../infer/device.js';
 import { workingGeometry } from '../infer/geometry.js';
 import { lumaToLightnessLut, lumaToLightnessLutAtDepth } from '../color/luts.js';
 import { applyAbTransform, isIdentityTransform } from '../color/palette.js';
@@ -174,6 +174,18 @@ export interface ColorizeResult {
  */
 export const DEFAULT_INFER_EVERY = 2;
 
+/**
+ * How a render's options load the model (threads, session copies, int8 or float on the CPU): one
+ * place for every caller that loads a model for renders (the CLI through colorizeVideo, batch).
+ */
+export function sessionSettingsFor(options: Pick<ColorizeOptions, 'inferThreads' | 'inferWorkers' | 'inferEvery' | 'cpuVariant'>): SessionSettings {
+  return {
+    intraOpThreads: options.inferThreads,
+    workers: options.inferWorkers ?? cpuInferenceWorkers(options.inferEvery ?? DEFAULT_INFER_EVERY),
+    cpuVariant: options.cpuVariant,
+  };
+}
+
 /** Colorizes a film (or a piece of it) end to end: the library function behind the CLI and batch mode. */
 export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeResult> {
   const started = performance.now();
@@ -193,7 +205,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   // The model loads while the shot scan runs (the scan's views give each shot's global features as soon as it is loaded).
   const loading = options.colorizer
     ? Promise.resolve(options.colorizer)
-    : Colorizer.load(modelPath, options.device ?? 'auto', { intraOpThreads: options.inferThreads, workers: options.inferWorkers ?? cpuInferenceWorkers(inferEvery), cpuVariant: options.cpuVariant });
+    : Colorizer.load(modelPath, options.device ?? 'auto', sessionSettingsFor(options));
   loading.catch(() => undefined); // awaited below
   try {
     const { shots, segments, writeFrom, filmShots, scanned } = await clock.time('shots', () => planRender(info, options, { loading, globalSize }));
