@@ -291,6 +291,70 @@ describe('colorize-video batch', () => {
   });
 });
 
+describe('colorize-video FILM on a long film (resumable single render)', () => {
+  it('renders as chunks, and after an interruption the same command resumes from the finished ones', async () => {
+    const work = path.join(dir, 'single-resume');
+    await mkdir(work, { recursive: true });
+    const input = path.join(work, 'reel.mp4');
+    await copyFile(longClip, input);
+    const output = path.join(work, 'reel.color.mp4');
+    const workDir = path.join(work, '.colorize-work', 'reel.color.mp4');
+    // 4 s of film, 1 s shots: four chunks at 0.5 s, so the render is resumable.
+    const args = [input, '--chunk-seconds', '0.5'];
+    const child = spawnCli(args);
+    const exited = exitOf(child);
+    await waitFor(() => existsSync(path.join(workDir, 'chunk-0001.mp4')), exited, 60_000);
+    child.kill('SIGINT');
+    const stopped = await exited;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr.trim().split('\n')).toHaveLength(1);
+    expect(stopped.stderr).toMatch(/interrupted; \d+ finished chunks? kept in .*\.colorize-work.*run the same command again to resume/);
+    expect(existsSync(output)).toBe(false);
+    expect((await readdir(work)).filter((n) => n.includes('.partial-') || n.endsWith('.lock'))).toEqual([]);
+
+    const resumed = await cli(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/100 frames, 4 shots in .*; [1-4] of 4 chunks kept from an earlier run\)/);
+    expect(await countDecodedFrames(output)).toBe(100);
+    const streams = (await probeVideo(output)).audioStreams;
+    expect(streams).toHaveLength(1);
+    expect((await readdir(work)).sort()).toEqual(['reel.color.mp4', 'reel.mp4']);
+  });
+
+  it('reports its chunks in the JSON summary, refuses an existing output unless --overwrite and a second render of the same output; --no-resume and short films render in one pass', async () => {
+    const work = path.join(dir, 'single-summary');
+    await mkdir(work, { recursive: true });
+    const input = path.join(work, 'reel.mp4');
+    await copyFile(longClip, input);
+    const json = async (extra: string[]) => {
+      const child = spawnCli([input, '--chunk-seconds', '0.5', '--json', ...extra]);
+      let stdout = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      const exit = await exitOf(child);
+      expect(exit.code, exit.stderr).toBe(0);
+      return JSON.parse(stdout) as { frames: number; shots: number; chunks: number | null; chunksReused: number | null; framesInferred: number; output: string };
+    };
+    const first = await json([]);
+    expect(first).toMatchObject({ frames: 100, shots: 4, chunks: 4, chunksReused: 0 });
+    expect(first.framesInferred).toBeGreaterThan(0);
+    // An existing output is refused as in a one-pass render; --overwrite renders it again.
+    const refused = await cli([input, '--chunk-seconds', '0.5']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/output exists: .*reel\.color\.mp4 \(use --overwrite/);
+    expect(await json(['--overwrite'])).toMatchObject({ frames: 100, chunks: 4, chunksReused: 0 });
+    expect(await json(['--overwrite', '--no-resume'])).toMatchObject({ frames: 100, chunks: null, chunksReused: null });
+    expect(await json(['--overwrite', '--chunk-seconds', '2'])).toMatchObject({ frames: 100, chunks: null });
+    expect(existsSync(path.join(work, '.colorize-work'))).toBe(false);
+
+    const lock = path.join(work, '.reel.color.mp4.colorize.lock');
+    await writeFile(lock, `${process.pid}\n`); // a live process holds it
+    const busy = await cli([input, '--chunk-seconds', '0.5', '--overwrite']);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(new RegExp(`another render of this output \\(process ${process.pid}\\) is working in`));
+    await rm(lock);
+  });
+});
+
 // --- helpers ---
 
 function x264(output: string): string[] {

@@ -34,6 +34,8 @@ export interface FilmJob {
   warmupSeconds?: number;
   /** Keep the work folder after joining (debugging, tests). */
   keepWork?: boolean;
+  /** Render even when the output exists and is complete (the caller was asked to replace it); by default such a film is skipped. */
+  replaceComplete?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: FilmProgress) => void;
 }
@@ -58,6 +60,8 @@ export interface FilmResult {
   chunksReused: number | null;
   /** Damaged stretches rendered with concealment (`--conceal`), in film frame numbers. */
   damagedFrames?: DamagedRange[];
+  /** The renders this run made (one per chunk rendered, or the whole film), for their figures. */
+  renders?: ColorizeResult[];
 }
 
 const MANIFEST_VERSION = 3;
@@ -106,7 +110,7 @@ async function removeFoldersOfFailedFilm(job: FilmJob): Promise<void> {
 
 async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   const { info, output } = job;
-  const existing = await stat(output).catch(() => undefined);
+  const existing = job.replaceComplete ? undefined : await stat(output).catch(() => undefined);
   if (existing) {
     const check = await verifyOutput(output, info);
     if (check.ok) {
@@ -157,7 +161,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
     } finally {
       await removeWorkDir(job.workDir);
     }
-    return { status: 'done', frames: result.frames, rendered: result.frames, shots: shots.length, chunks: 1, chunksReused: 0, damagedFrames: result.damagedFrames };
+    return { status: 'done', frames: result.frames, rendered: result.frames, shots: shots.length, chunks: 1, chunksReused: 0, damagedFrames: result.damagedFrames, renders: [result] };
   }
 
   const ext = extname(output);
@@ -165,6 +169,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   await prepareWorkDir(job.workDir, manifest);
   let reused = 0;
   const damagedFrames: DamagedRange[] = [];
+  const renders: ColorizeResult[] = [];
   let rendered = 0;
   let finished = 0;
   const paths: string[] = [];
@@ -189,6 +194,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
         onFrames: (done) => report({ phase: 'colorize', done: finished + done, total, rendered: rendered + done, chunk: where }),
       });
       damagedFrames.push(...chunkResult.damagedFrames);
+      renders.push(chunkResult);
       if (!(await verifyChunk(path, frames))) {
         await rm(path, { force: true });
         throw new UserError(`chunk ${chunk.index} of ${output} came out without its ${frames} frames`);
@@ -201,7 +207,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
   report({ phase: 'join', done: total, total, rendered });
   const frames = await joinChunks({ info, chunks: paths, workDir: job.workDir, output, signal: job.signal });
   if (!job.keepWork) await removeWorkDir(job.workDir);
-  return { status: 'done', frames, rendered, shots: shots.length, chunks: chunks.length, chunksReused: reused, damagedFrames };
+  return { status: 'done', frames, rendered, shots: shots.length, chunks: chunks.length, chunksReused: reused, damagedFrames, renders };
 }
 
 export interface ChunkRender {

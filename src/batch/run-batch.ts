@@ -294,12 +294,12 @@ async function ensureWritableFolder(folder: string): Promise<void> {
 const LOCK_NAME = '.colorize-batch.lock';
 
 /**
- * One batch at a time per out-dir: two would render the same chunks. A lock left by a process
- * that no longer runs (kill -9) is taken over. Creating it is also the real test that the
- * folder can be written to.
+ * One batch at a time per out-dir (`lockName`; `who` names the holder in the refusal): two would
+ * render the same chunks. A lock left by a process that no longer runs (kill -9) is taken over.
+ * Creating it is also the real test that the folder can be written to.
  */
-async function lockFolder(outDir: string): Promise<() => Promise<void>> {
-  const path = join(outDir, LOCK_NAME);
+export async function lockFolder(outDir: string, lockName = LOCK_NAME, who = 'another batch'): Promise<() => Promise<void>> {
+  const path = join(outDir, lockName);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
@@ -312,7 +312,7 @@ async function lockFolder(outDir: string): Promise<() => Promise<void>> {
       }
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new UserError(`another batch (process ${pid}) is working in ${outDir}; wait for it or stop it first`);
+        throw new UserError(`${who} (process ${pid}) is working in ${outDir}; wait for it or stop it first`);
       }
       await rm(path, { force: true });
     }

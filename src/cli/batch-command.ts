@@ -3,6 +3,7 @@ import { UserError } from '../decode/errors.js';
 import { type BatchProgress, DEFAULT_CHUNK_SECONDS, DEFAULT_REPORT_NAME, runBatch } from '../batch/run-batch.js';
 import { addRenderOptions, type RenderFlags, renderOptionsFrom } from './colorize-command.js';
 import { formatDuration } from './progress.js';
+import { chunkSecondsFromEnv, positiveNumber } from './parse.js';
 import { DEFAULT_WARMUP_SECONDS } from '../batch/chunks.js';
 import { plural } from '../plural.js';
 
@@ -90,23 +91,9 @@ function withParentFlags(command: Command, own: BatchFlags): BatchFlags {
   return merged as unknown as BatchFlags;
 }
 
-function positiveNumber(text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
-  return value;
-}
-
 function nonNegativeNumber(text: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new InvalidArgumentError('expected a number of seconds, 0 or more');
-  return value;
-}
-
-function chunkSecondsFromEnv(): number | undefined {
-  const text = process.env.COLORIZE_VIDEO_CHUNK_SECONDS;
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UserError(`COLORIZE_VIDEO_CHUNK_SECONDS must be a positive number, not "${text}"`, 2);
   return value;
 }
 

@@ -6,7 +6,9 @@ import { DEVICE_CHOICES, type DeviceRequest } from '../infer/device.js';
 import { VIDEO_CODECS, type VideoCodec } from '../encode/container.js';
 import type { ColorizeOptions } from '../pipeline/colorize-video.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
-import { integerIn, numberIn, parseTime } from './parse.js';
+import { integerIn, numberIn, parseTime, positiveNumber } from './parse.js';
+import { RESUMABLE_MIN_CHUNKS } from '../batch/resumable-render.js';
+import { DEFAULT_CHUNK_SECONDS } from '../batch/run-batch.js';
 
 /** Options shared by single renders and batch jobs. */
 export function addRenderOptions(command: Command): Command {
@@ -82,6 +84,8 @@ export function addPreviewOptions(command: Command): Command {
     .option('--start <time>', 'start of the piece to render (seconds or [hh:]mm:ss)', parseTime)
     .option('--duration <time>', 'length of the piece to render', parseTime)
     .option('--shot <list>', 'render only these shots, e.g. 12 or 3,5-7 (numbers from `colorize-video shots`)')
+    .option('--no-resume', `render a long film in one pass; by default a whole film of ${RESUMABLE_MIN_CHUNKS} chunks or more is rendered as chunks of whole shots under <output folder>/.colorize-work, so that running the same command again after an interruption resumes it`)
+    .option('--chunk-seconds <s>', `length of those chunks (default: $COLORIZE_VIDEO_CHUNK_SECONDS or ${DEFAULT_CHUNK_SECONDS})`, positiveNumber)
     .option('--json', 'print one JSON summary on stdout');
 }
 

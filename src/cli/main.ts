@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { colorizeVideo } from '../pipeline/colorize-video.js';
+import { colorizeFilm } from '../batch/resumable-render.js';
 import { addPreviewOptions, addRenderOptions, type RenderFlags, renderOptionsFrom } from './colorize-command.js';
+import { chunkSecondsFromEnv } from './parse.js';
 import { ProgressBar } from './progress.js';
 import { abortOnSignals } from './signals.js';
 import { addShotsCommand } from './shots-command.js';
@@ -35,6 +36,8 @@ interface SingleFlags extends RenderFlags {
   start?: number;
   duration?: number;
   shot?: string;
+  resume: boolean;
+  chunkSeconds?: number;
   json?: boolean;
 }
 
@@ -52,12 +55,14 @@ export function buildProgram(controller: AbortController): Command {
   addPreviewOptions(addRenderOptions(program));
   program.action(async (input: string, flags: SingleFlags) => {
     const bar = new ProgressBar();
-    const result = await colorizeVideo({
+    const result = await colorizeFilm({
       input,
       output: flags.output,
       start: flags.start,
       duration: flags.duration,
       shots: flags.shot,
+      resume: flags.resume,
+      chunkSeconds: flags.chunkSeconds ?? chunkSecondsFromEnv(),
       ...(await renderOptionsFrom(flags)),
       signal: controller.signal,
       onProgress: flags.json ? undefined : (p) => bar.update(p),
@@ -73,7 +78,8 @@ export function buildProgram(controller: AbortController): Command {
     else {
       void stageSeconds;
       void queueHighWater;
-      process.stderr.write(`${result.output}: ${plural(result.frames, 'frame')}, ${plural(result.shots, 'shot')} in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(1)} fps, ${result.device})\n`);
+      const resumed = result.chunksReused ? `; ${result.chunksReused} of ${plural(result.chunks ?? 0, 'chunk')} kept from an earlier run` : '';
+      process.stderr.write(`${result.output}: ${plural(result.frames, 'frame')}, ${plural(result.shots, 'shot')} in ${result.seconds.toFixed(1)} s (${result.fps.toFixed(1)} fps, ${result.device}${resumed})\n`);
     }
   });
   addShotsCommand(program, controller);
@@ -95,7 +101,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const signalCode = signals.exitCode();
     if (signalCode !== undefined) {
-      reportFailure({ message: 'interrupted', exitCode: signalCode }, json);
+      // A resumable render says where its finished chunks are.
+      const message = error instanceof Error && error.message.startsWith('interrupted;') ? error.message : 'interrupted';
+      reportFailure({ message, exitCode: signalCode }, json);
       return signalCode;
     }
     if (error instanceof CommanderError && error.exitCode === 0) return EXIT_OK;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { UserError } from '../decode/errors.js';
 
 /** Seconds from "90", "90.5", "1:30" or "01:02:03.5". */
 export function parseTime(text: string): number {
@@ -28,4 +29,19 @@ export function oneOf<T extends string>(choices: readonly T[]): (text: string) =
     if (!(choices as readonly string[]).includes(text)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}`);
     return text as T;
   };
+}
+
+export function positiveNumber(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return value;
+}
+
+/** $COLORIZE_VIDEO_CHUNK_SECONDS: the length of resumable chunks (batch, and long films in the single command). */
+export function chunkSecondsFromEnv(): number | undefined {
+  const text = process.env.COLORIZE_VIDEO_CHUNK_SECONDS;
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UserError(`COLORIZE_VIDEO_CHUNK_SECONDS must be a positive number, not "${text}"`, 2);
+  return value;
 }

@@ -30,6 +30,7 @@ export class ProgressBar {
 export function progressText(progress: Progress): string {
   if (progress.phase === 'probe') return 'reading the input...';
   if (progress.phase === 'model') return 'loading the model...';
+  if (progress.phase === 'join') return 'joining the chunks...';
   const width = 24;
   const ratio = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
   const filled = Math.round(ratio * width);

@@ -127,8 +127,8 @@ export interface Piece {
 }
 
 export interface Progress {
-  /** probe: reading the input; model: loading the model; shots: scanning for cuts; colorize: rendering. */
-  phase: 'probe' | 'model' | 'shots' | 'colorize';
+  /** probe: reading the input; model: loading the model; shots: scanning for cuts; colorize: rendering; join: joining a resumable render's chunks. */
+  phase: 'probe' | 'model' | 'shots' | 'colorize' | 'join';
   done: number;
   total: number;
   fps: number;

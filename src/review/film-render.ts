@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Colorizer } from '../infer/colorizer.js';
-import { type Progress, colorizeVideo } from '../pipeline/colorize-video.js';
+import type { Progress } from '../pipeline/colorize-video.js';
+import { colorizeFilm } from '../batch/resumable-render.js';
 
 export interface RenderState {
   state: 'idle' | 'running' | 'done' | 'failed';
@@ -49,7 +50,8 @@ export class FilmRender {
     if (this.current.state === 'running') return this.current;
     this.controller = new AbortController();
     this.update({ state: 'running', phase: 'shots', done: 0, total: 0, fps: 0, etaSeconds: 0 });
-    this.running = colorizeVideo({
+    // The same render as the CLI's: a long film goes in resumable chunks, so a server stopped halfway resumes it.
+    this.running = colorizeFilm({
       input: this.options.film,
       output: this.options.output,
       overwrite: true,

@@ -448,7 +448,7 @@ function showRender(render: RenderState): void {
   ui.renderStatus.classList.toggle('error', render.state === 'failed');
   if (render.state === 'running') {
     ui.renderStatus.textContent =
-      render.phase === 'shots' ? 'finding shots…' : render.phase !== 'colorize' ? 'starting…' : `${render.done}/${render.total} frames, ${render.fps.toFixed(1)} fps, ${Math.ceil(render.etaSeconds)} s left`;
+      render.phase === 'shots' ? 'finding shots…' : render.phase === 'join' ? 'joining the chunks…' : render.phase !== 'colorize' ? 'starting…' : `${render.done}/${render.total} frames, ${render.fps.toFixed(1)} fps, ${Math.ceil(render.etaSeconds)} s left`;
   } else if (render.state === 'done') {
     ui.renderStatus.textContent = `rendered ${render.output ?? ''}`;
     ui.renderLink.href = url(render.download ?? '/media/output');
