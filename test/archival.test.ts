@@ -60,6 +60,13 @@ describe('high bit depth', () => {
     const preview = await colorize([input, '--start', '0.5', '--duration', '0.25', '-o', piece]);
     expect(preview.code, preview.stderr).toBe(0);
     expect(await videoFacts(piece)).toMatchObject({ frames: 6, timecode: '01:02:03:16', reel: 'R042' });
+    // The same reel rendered in resumable chunks (as a long film is) and joined keeps all of it too.
+    const chunked = join(dir, 'hq.chunked.mov');
+    const resumable = await colorize([input, '--chunk-seconds', '0.25', '-o', chunked]);
+    expect(resumable.code, resumable.stderr).toBe(0);
+    expect(resumable.summary).toMatchObject({ sourceBits: 10, outputBits: 10, frames: 24, chunks: 4 });
+    expect(await videoFacts(chunked)).toMatchObject({ codecName: 'ffv1', pixelFormat: 'yuv422p10le', frames: 24, timecode: '01:02:03:04', reel: 'R042' });
+    expectSameLuma((await lumaSamples(input)).samples, (await lumaSamples(chunked)).samples);
   });
 
   it('12-bit ProRes 4444 in: FFV1 at 12 bits keeps the luma; ProRes out says in one line that depth is lost', async () => {

@@ -36,6 +36,8 @@ export async function joinChunks(options: JoinOptions): Promise<number> {
   args.push('-map', '0:v:0', '-c:v', 'copy');
   if (withSource) args.push(...passthroughStreamArgs(info, container));
   if (info.rotation) args.push('-metadata:s:v:0', `rotate=${info.rotation}`);
+  // The chunks' encoders wrote it, but the concat demuxer drops stream tags (the timecode survives as the first chunk's track).
+  if (info.reel) args.push('-metadata:s:v:0', `reel_name=${info.reel}`);
   if (container.faststart) args.push('-movflags', '+faststart');
   args.push('-max_muxing_queue_size', '4096', '-f', container.muxer, temporary);
   try {
