@@ -18,7 +18,7 @@ import { verifyChunk, verifyOutput } from './verify.js';
 import { isAlive, removeStaleTemporaries } from '../encode/temp-files.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 
-export type RenderSettings = Omit<ColorizeOptions, 'input' | 'output' | 'colorizer' | 'signal' | 'onProgress' | 'shots' | 'start' | 'duration' | 'audio'>;
+export type RenderSettings = Omit<ColorizeOptions, 'input' | 'output' | 'colorizer' | 'signal' | 'onProgress' | 'shots' | 'start' | 'duration' | 'audio' | 'probed'>;
 
 export interface FilmJob {
   info: VideoInfo;
@@ -141,6 +141,7 @@ async function renderFilmResumably(job: FilmJob): Promise<FilmResult> {
     const result = await colorizeVideo({
       ...job.settings,
       input: info.path,
+      probed: info,
       output: whole,
       overwrite: true,
       colorizer,
@@ -229,6 +230,7 @@ export async function renderChunk(job: ChunkRender): Promise<ColorizeResult> {
   return colorizeVideo({
     ...job.settings,
     input: job.info.path,
+    probed: job.info,
     output: job.path,
     overwrite: true,
     piece: { shots: shotsOfChunk(job.shots, chunk), startFrame: chunk.startFrame, endFrame: chunk.endFrame, warmupFrames: chunk.warmupFrames },

@@ -41,21 +41,27 @@ export interface FilmRenderResult extends ColorizeResult {
  * in one pass with colorizeVideo.
  */
 export async function colorizeFilm(options: FilmRenderOptions): Promise<FilmRenderResult> {
-  const onePass = async () => ({ ...(await colorizeVideo(options)), chunks: null, chunksReused: null });
+  let probed: VideoInfo | undefined;
+  let probeSeconds = 0;
+  const onePass = async (): Promise<FilmRenderResult> => {
+    const result = await colorizeVideo({ ...options, probed });
+    if (probed) result.startupSeconds.probe += probeSeconds;
+    return { ...result, chunks: null, chunksReused: null };
+  };
   const chunkSeconds = options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS;
   const piece = options.start !== undefined || options.duration !== undefined || options.shots !== undefined || options.piece !== undefined;
   if (options.resume === false || piece) return onePass();
 
   const started = performance.now();
   options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const info = await probeVideo(options.input, { fps: options.fps });
-  const probeSeconds = (performance.now() - started) / 1000;
+  const info = (probed = await probeVideo(options.input, { fps: options.fps }));
+  probeSeconds = (performance.now() - started) / 1000;
   const codec = options.codec ?? defaultCodecFor(info.samples.bits);
   const requested = options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec);
   if (info.durationSeconds < RESUMABLE_MIN_CHUNKS * chunkSeconds || isSequenceOutput(resolve(requested))) return onePass();
 
   const output = await checkOutputPath(info.path, requested, codec, options.overwrite ?? false);
-  const { input: _input, output: _output, colorizer: given, signal, onProgress, shots: _shots, start: _start, duration: _duration, audio: _audio, resume: _resume, chunkSeconds: _chunkSeconds, ...rest } = options;
+  const { input: _input, output: _output, colorizer: given, signal, onProgress, shots: _shots, start: _start, duration: _duration, audio: _audio, resume: _resume, chunkSeconds: _chunkSeconds, probed: _probed, ...rest } = options;
   // The project file is read now, so that the work folder's manifest holds its shot settings: a
   // resumed render whose settings file changed renders its chunks again.
   const settings: RenderSettings = options.settingsFile ? await shotSettingsForFilm({ ...rest, codec }, info.path) : { ...rest, codec };

@@ -107,6 +107,11 @@ export interface ColorizeOptions {
   samplesPerShot?: number;
   /** Render one chunk of a film with its known shots (batch and farm); excludes start/duration/shots. */
   piece?: Piece;
+  /**
+   * The input's probe, when the caller already made it (every chunk of a film): not made again. A
+   * film whose header lacks its frame count is counted by reading it whole, which no chunk should repeat.
+   */
+  probed?: VideoInfo;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
 }
@@ -193,7 +198,7 @@ export async function colorizeVideo(options: ColorizeOptions): Promise<ColorizeR
   const inferEvery = options.inferEvery ?? DEFAULT_INFER_EVERY;
   if (!Number.isInteger(inferEvery) || inferEvery < 1) throw new UserError(`inferEvery must be a whole number of frames >= 1, got ${options.inferEvery}`, 2);
   options.onProgress?.({ phase: 'probe', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
-  const info = await probeVideo(options.input, { fps: options.fps });
+  const info = options.probed ?? (await probeVideo(options.input, { fps: options.fps }));
   const probeSeconds = (performance.now() - started) / 1000;
   const codec = options.codec ?? defaultCodecFor(info.samples.bits);
   if (options.sideBySide && info.width % 2 !== 0) throw new UserError('--side-by-side needs an even frame width', 2);
