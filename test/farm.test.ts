@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -291,6 +291,30 @@ describe('colorize-video farm', () => {
     expect(far.code).toBe(1);
     expect(far.stderr).toMatch(/reference image .*outside\.png is outside .*settings-films, the folder the film was found under/);
   }, 300_000);
+
+  it('a CPU worker started with --no-int8 runs the float network, as GPU workers do, not the int8 variant', async () => {
+    const env = { ...FARM_ENV, COLORIZE_FARM_PREFIX: 'int8-test' };
+    // Float network: a* = +20 (Cr above 128); its "int8" CPU variant: a* = -30 (Cr below).
+    const variantModel = await writeTestModel(path.join(dir, 'variant-model'), { a: 20, b: -10 });
+    const cpu = await writeTestModel(path.join(dir, 'variant-cpu'), { a: -30, b: 30 });
+    await copyFile(path.join(cpu, 'colorizer.onnx'), path.join(variantModel, 'colorizer-cpu.onnx'));
+    const meta = JSON.parse(await readFile(path.join(variantModel, 'model.json'), 'utf8'));
+    meta.local.cpu = { file: 'colorizer-cpu.onnx' };
+    await writeFile(path.join(variantModel, 'model.json'), JSON.stringify(meta));
+    const out = path.join(dir, 'int8-out');
+    const submitted = await cli(['farm', 'submit', short, '--out-dir', out, '--model', variantModel, '--preset', 'ultrafast', ...PLAN], env);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const w = spawnCli(['farm', 'worker', '--model', variantModel, '--device', 'cpu', '--no-int8'], env);
+    const exited = exitOf(w);
+    const status = await waitForStatus(env, (st) => st.films.length === 1 && (st.films[0].state === 'done' || st.films[0].state === 'failed'), exited, 120_000);
+    expect(status.films[0].state, JSON.stringify(status.films[0].failures)).toBe('done');
+    w.kill('SIGTERM');
+    await exited;
+    const { stdout } = await promisify(execFile)(ffmpegPath(), ['-v', 'error', '-i', path.join(out, 'short.color.mkv'), '-frames:v', '1', '-pix_fmt', 'yuv420p', '-f', 'rawvideo', '-'], { encoding: 'buffer' });
+    const luma = 160 * 90;
+    const cr = stdout.subarray(luma * 1.25, luma * 1.5);
+    expect(cr.reduce((sum, v) => sum + v, 0) / cr.length).toBeGreaterThan(136);
+  }, 200_000);
 
   it('talks TLS (rediss://) to a server whose CA it is given, and refuses an unknown certificate in one line', async () => {
     const tls = await TestRedis.startTls();

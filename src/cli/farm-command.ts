@@ -106,12 +106,14 @@ export function addFarmCommand(program: Command, controller: AbortController): v
     .addOption(new Option('--device <device>', 'inference device').choices(DEVICE_CHOICES).default('auto'))
     .option('--model <dir>', 'model folder (must match the one films were submitted with)')
     .option('--allow-root <dir...>', 'only take films whose input and output folders lie inside these')
-    .action(async (flags: { redis?: string; concurrency: number; device: DeviceRequest; model?: string; allowRoot?: string[] }) => {
+    .option('--no-int8', "on the CPU, run the model's float network instead of its int8 variant: in a room that mixes GPU and CPU workers, every chunk then runs the same network")
+    .action(async (flags: { redis?: string; concurrency: number; device: DeviceRequest; model?: string; allowRoot?: string[]; int8: boolean }) => {
       await runFarmWorker({
         redis: redisUrl(flags.redis),
         concurrency: flags.concurrency,
         device: flags.device,
         model: flags.model,
+        cpuVariant: flags.int8,
         allowRoots: flags.allowRoot,
         signal: controller.signal,
       });

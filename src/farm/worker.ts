@@ -20,6 +20,8 @@ export interface FarmWorkerOptions {
   redis: string;
   model?: string;
   device?: DeviceRequest;
+  /** false: the float network on the CPU too (as GPU workers run it), not the model's int8 variant. */
+  cpuVariant?: boolean;
   /** Chunks rendered at once by this worker (one loaded model serves them all). */
   concurrency?: number;
   /** When given, only films whose input and output roots lie inside these folders are taken. */
@@ -55,7 +57,7 @@ export async function runFarmWorker(options: FarmWorkerOptions): Promise<void> {
   const workers: Worker[] = [];
   const running = new Set<AbortController>();
   try {
-    colorizer = await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto').catch((error: unknown) => {
+    colorizer = await Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', { cpuVariant: options.cpuVariant }).catch((error: unknown) => {
       throw new UserError(`the model could not be loaded: ${(error as Error).message.split('\n')[0]}`);
     });
     const loaded = colorizer;
