@@ -70,7 +70,10 @@ export async function colorizeFilm(options: FilmRenderOptions): Promise<FilmRend
   const workDir = join(workRoot, basename(output));
   const unlock = await lockFolder(dirname(output), `.${basename(output)}.colorize.lock`, 'another render of this output');
   let loading: Promise<Colorizer> | undefined;
-  const colorizer = () => (loading ??= given ? Promise.resolve(given) : Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', sessionSettingsFor(options)));
+  const colorizer = () => {
+    if (!loading && !given) onProgress?.({ phase: 'model', done: 0, total: 0, fps: NaN, etaSeconds: NaN });
+    return (loading ??= given ? Promise.resolve(given) : Colorizer.load(options.model ?? defaultModelPath(), options.device ?? 'auto', sessionSettingsFor(options)));
+  };
   let colorizeStarted: number | undefined;
   try {
     const film = await renderFilm({
