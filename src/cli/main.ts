@@ -17,6 +17,7 @@ export { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js';
 const HELP_AFTER = `
 Examples:
   colorize-video old_film.mp4                         writes old_film.color.mp4 beside it
+                                                      (a long film in chunks: run it again to resume)
   colorize-video reel.mkv -o out.mkv --codec ffv1     lossless output
   colorize-video film.mp4 --start 1:30 --duration 10  a 10 s preview
   colorize-video shots film.mp4                       list the shots (numbers for --shot)
