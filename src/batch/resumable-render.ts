@@ -15,6 +15,7 @@ import type { StageName } from '../pipeline/stage-clock.js';
 import { shotSettingsForFilm } from '../project/project-file.js';
 import { type FilmProgress, type FilmResult, type RenderSettings, WORK_FOLDER, renderFilm } from './film.js';
 import { DEFAULT_CHUNK_SECONDS, lockFolder } from './run-batch.js';
+import { chunkSecondsFor } from './chunks.js';
 
 /** A whole film at least this many chunks long is rendered resumably; a shorter one in one pass. */
 export const RESUMABLE_MIN_CHUNKS = 4;
@@ -37,8 +38,8 @@ export interface FilmRenderResult extends ColorizeResult {
  * like a batch film (the same renderFilm): chunks of whole shots in `<output folder>/.colorize-work/`,
  * verified, joined with the source's audio and subtitles, so a render that is interrupted (Ctrl-C,
  * a crash, a reboot) resumes from its finished chunks when the same command runs again. Pieces
- * (`start`, `duration`, `shots`), short films, image-sequence outputs and `resume: false` render
- * in one pass with colorizeVideo.
+ * (`start`, `duration`, `shots`), short films, variable-frame-rate films (rendered whole anyway),
+ * image-sequence outputs and `resume: false` render in one pass with colorizeVideo.
  */
 export async function colorizeFilm(options: FilmRenderOptions): Promise<FilmRenderResult> {
   let probed: VideoInfo | undefined;
@@ -58,7 +59,8 @@ export async function colorizeFilm(options: FilmRenderOptions): Promise<FilmRend
   probeSeconds = (performance.now() - started) / 1000;
   const codec = options.codec ?? defaultCodecFor(info.samples.bits);
   const requested = options.output ?? defaultOutputPath(info.sequence ? sequenceStem(info.sequence) : options.input, codec);
-  if (info.durationSeconds < RESUMABLE_MIN_CHUNKS * chunkSeconds || isSequenceOutput(resolve(requested))) return onePass();
+  // A variable-frame-rate film is one chunk (chunkSecondsFor): nothing to resume, so one pass.
+  if (info.durationSeconds < RESUMABLE_MIN_CHUNKS * chunkSecondsFor(info.variableFrameRate, chunkSeconds) || isSequenceOutput(resolve(requested))) return onePass();
 
   const output = await checkOutputPath(info.path, requested, codec, options.overwrite ?? false);
   const { input: _input, output: _output, colorizer: given, signal, onProgress, shots: _shots, start: _start, duration: _duration, audio: _audio, resume: _resume, chunkSeconds: _chunkSeconds, probed: _probed, ...rest } = options;
