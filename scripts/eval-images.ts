@@ -78,11 +78,14 @@ async function main(): Promise<void> {
       previous: { type: 'string' },
     },
   });
-  const sets = values.sets.split(',').map((s) => s.trim()).filter(Boolean);
+  const named = values.sets.split(',').map((s) => s.trim()).filter(Boolean).map((set) => {
+    const equals = set.indexOf('=');
+    return equals < 0 ? { name: set, dir: datasetDir('eval', 'images', set) } : { name: set.slice(0, equals), dir: set.slice(equals + 1) };
+  });
+  const sets = named.map((set) => set.name);
+  const setDirs = named.map((set) => set.dir);
   const limit = values.limit === undefined ? Infinity : positiveInt(values.limit, '--limit');
   const resolution = values.resolution === undefined ? undefined : positiveInt(values.resolution, '--resolution');
-  const setDirs = sets.map((set) => (set.includes('=') ? set.slice(set.indexOf('=') + 1) : datasetDir('eval', 'images', set)));
-  sets.forEach((set, k) => (sets[k] = set.split('=')[0]));
   const modelPath = values.model ?? defaultModelPath();
   const colorizer = await Colorizer.load(modelPath, 'cpu');
   const previous = values.previous && values['contact-sheet'] ? await Colorizer.load(values.previous, 'cpu') : undefined;

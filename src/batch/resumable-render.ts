@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { probeVideo, type VideoInfo } from '../decode/probe.js';
 import type { VideoCodec } from '../encode/container.js';
 import { isSequenceOutput } from '../decode/sequence.js';
-import { codecDepth, defaultCodecFor } from '../encode/encoder-args.js';
+import { defaultCodecFor, outputDepth } from '../encode/encoder-args.js';
 import { Colorizer } from '../infer/colorizer.js';
 import { defaultBatchSize } from '../infer/device.js';
 import { type ColorizeOptions, type ColorizeResult, type Progress, colorizeVideo, sessionSettingsFor } from '../pipeline/colorize-video.js';
@@ -129,13 +129,13 @@ function summarize(
     device: colorizer.device,
     batchSize: renders[0]?.batchSize ?? defaultBatchSize(colorizer.device),
     framesInferred: renders.reduce((sum, r) => sum + r.framesInferred, 0),
-    model: renders[0]?.model ?? `${colorizer.config.name} (${basename(colorizer.config.dir)}/${colorizer.localFile})`,
+    model: colorizer.description,
     stageSeconds,
     startupSeconds: { probe: run.probeSeconds, deviceSelect: colorizer.startup.selectSeconds, modelLoad: colorizer.startup.loadSeconds },
     queueHighWater: Math.max(0, ...renders.map((r) => r.queueHighWater)),
     warnings: [...new Set(renders.flatMap((r) => r.warnings))],
     sourceBits,
-    outputBits: renders[0]?.outputBits ?? (sourceBits <= 8 ? 8 : codecDepth(run.codec, sourceBits)),
+    outputBits: outputDepth(run.codec, sourceBits, false),
     damagedFrames: film.damagedFrames ?? [],
     queueFrames: Math.max(0, ...renders.map((r) => r.queueFrames)),
     chunks: film.chunks,

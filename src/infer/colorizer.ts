@@ -1,4 +1,4 @@
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { access } from 'node:fs/promises';
 import { UserError } from '../decode/errors.js';
 import { type ModelConfig, loadModelConfig } from './model-config.js';
@@ -24,6 +24,11 @@ export class Colorizer {
 
   /** The local network's graph file the sessions run (model.json local.file, or local.cpu.file on the CPU). */
   localFile = '';
+
+  /** The model and the graph that runs, as render summaries name it: `name (folder/graph file)`. */
+  get description(): string {
+    return `${this.config.name} (${basename(this.config.dir)}/${this.localFile})`;
+  }
 
   private constructor(
     readonly config: ModelConfig,

@@ -21,7 +21,7 @@ import { parseShotSelection, type Shot } from '../shots/index.js';
 import { FrameWriter } from '../encode/frame-writer.js';
 import { removeStaleTemporaries } from '../encode/temp-files.js';
 import type { VideoCodec } from '../encode/container.js';
-import { codecDepth, defaultCodecFor, encoderInput } from '../encode/encoder-args.js';
+import { defaultCodecFor, encoderInput, outputDepth } from '../encode/encoder-args.js';
 import { assertEncoderTakes } from '../encode/capabilities.js';
 import type { WorkingGeometry } from '../infer/geometry.js';
 import { decodeFilter } from './decode-filter.js';
@@ -350,7 +350,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   const sourceBits = info.samples.bits;
   // 8-bit sources stay on the 8-bit path whatever the codec; deeper ones are decoded at the depth the codec writes.
   const sequenceOut = isSequenceOutput(plan.output);
-  const bits = sourceBits <= 8 ? 8 : sequenceOut ? sourceBits : codecDepth(plan.codec, sourceBits);
+  const bits = outputDepth(plan.codec, sourceBits, sequenceOut);
   if (bits < sourceBits) {
     warn(`${info.path} has ${sourceBits}-bit samples but ${plan.codec} stores ${bits} bits: the output's luma is rounded to ${bits} bits (--codec ffv1 keeps all ${sourceBits})`);
   }
@@ -608,7 +608,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     device: colorizer.device,
     batchSize,
     framesInferred,
-    model: `${config.name} (${basename(config.dir)}/${colorizer.localFile})`,
+    model: colorizer.description,
     stageSeconds: clock.seconds,
     queueHighWater: decoded.highWater + colored.highWater + composing.highWater,
     warnings,
