@@ -97,6 +97,16 @@ grep -q 'global_shuffle=0.5 ' "$TMP/aux.log"  # half of each batch colours its c
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --more-steps 1 --threads 2 --global-aug --ckpt "$TMP/ckpt/latest.pt" > "$TMP/aux2.log"
 grep -q 'images labelled, .* classes (head resumed)$' "$TMP/aux2.log"
+# Fine-tuning extended to earlier blocks on a resume (14 -> 12), then resumed again with the optimizer
+# state of every tuned block; stopping at a later block is refused.
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --more-steps 1 --threads 2 --finetune-from 12 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/extend.log"
+grep -q '^\[train\] the local encoder is fine-tuned from block 12 now (was 14)$' "$TMP/extend.log"
+COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
+  --more-steps 1 --threads 2 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/extend2.log"
+grep -q 'finetune_from=12 ' "$TMP/extend2.log"
+! "$PY" -u training/train.py --resume --more-steps 1 --finetune-from 14 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/later.log" 2>&1
+grep -q 'can extend that to earlier blocks, not stop at block 14' "$TMP/later.log"
 # The decision tool of the held-out slice: temperatures and the decoding-time prior correction,
 # with the per-sector hue recall and where each true hue went.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" training/tune_temperature.py --ckpt "$TMP/ckpt/latest.pt" --images 24 --T 0.5,1.0 \

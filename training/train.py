@@ -246,6 +246,19 @@ def save_ckpt(path, model, opt, step, args, counts, history, hours, aux=None):
     os.replace(path + '.tmp', path)
 
 
+def extend_finetuning(model, opt, block):
+    """Fine-tune the local encoder from an earlier `block` on: a new AdamW whose encoder group holds the
+    blocks in the order a fresh resume builds it, each resumed parameter keeping its moments."""
+    model.finetune_local_encoder(block)
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = [dict(opt.param_groups[0], params=[p for n, p in trained if '.encoder.' not in n]),
+              dict(opt.param_groups[1], params=[p for n, p in trained if '.encoder.' in n])]
+    fresh = torch.optim.AdamW(groups)
+    for p, s in opt.state.items():
+        fresh.state[p] = s
+    return fresh
+
+
 def load_model_from_ckpt(path):
     ck = torch.load(path, map_location='cpu')
     cfg = ck['config']
@@ -302,9 +315,13 @@ def main(argv=None):
         args.steps = step + args.more_steps
     if ck is None:
         model = Colorizer(head=args.head, global_size=args.global_size)
-    if args.finetune_from and model.config.get('finetune_from') not in (None, args.finetune_from):
-        raise SystemExit(f'the checkpoint fine-tunes from block {model.config["finetune_from"]}, not {args.finetune_from}')
-    new_group = bool(args.finetune_from) and not model.config.get('finetune_from')
+    tuned_from = model.config.get('finetune_from')
+    if args.finetune_from and tuned_from and args.finetune_from > tuned_from:
+        raise SystemExit(f'the checkpoint fine-tunes from block {tuned_from}; a resume can extend that to earlier '
+                         f'blocks, not stop at block {args.finetune_from}')
+    new_group = bool(args.finetune_from) and not tuned_from
+    # blocks args.finetune_from..tuned_from-1 join the fine-tuned ones after the optimizer state is loaded
+    extend_to = args.finetune_from if args.finetune_from and tuned_from and args.finetune_from < tuned_from else None
     if new_group:
         model.finetune_local_encoder(args.finetune_from)
     images, names = load_images(args.data, args.shards, args.max_images, 'train', args.seed, store_short=args.store_short, log=log,
@@ -365,6 +382,9 @@ def main(argv=None):
         opt.load_state_dict(osd)
     if new_group:
         opt.add_param_group(encoder_group)
+    if extend_to:
+        opt = extend_finetuning(model, opt, extend_to)
+        log(f'[train] the local encoder is fine-tuned from block {extend_to} now (was {tuned_from})')
     for g in opt.param_groups[1:]:
         g['lr_scale'] = args.encoder_lr_scale
     log(f'[train] head={args.head} huber={args.huber} images={len(images)} holdout={len(val_imgs)} batch={args.batch} '
