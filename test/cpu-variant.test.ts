@@ -88,7 +88,7 @@ describe('CPU variant of the local network (model.json local.cpu)', () => {
     expect(float.entry.chunksReused).toBe(0);
     expect(float.cr).toBeGreaterThan(136);
     await remove();
-    expect((await batch(out, ['--no-int8', '--infer-every', '3'])).entry.chunksReused).toBe(0);
+    expect((await batch(out, ['--no-int8', '--infer-every', '2'])).entry.chunksReused).toBe(0);
   });
 
   it('a CPU variant that is missing or differs from what model.json records is refused', async () => {

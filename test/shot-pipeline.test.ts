@@ -91,7 +91,7 @@ describe('shots in the pipeline', () => {
     await expect(colorizeVideo({ input: clip, output: join(dir, 'broken.mkv'), codec: 'ffv1', model: broken })).rejects.toThrow(/^model file missing: .*global\.onnx$/);
   });
 
-  it('inferEvery (default 2) runs the network on every Nth frame of each shot (first frames always), carrying the colours between and nothing across cuts', async () => {
+  it('inferEvery (default 3) runs the network on every Nth frame of each shot (first frames always), carrying the colours between and nothing across cuts', async () => {
     const colorizer = await Colorizer.load(model, 'cpu');
     try {
       const everyFrame = join(dir, 'every1.mkv');
@@ -122,7 +122,8 @@ describe('shots in the pipeline', () => {
       const untouched = await colorizeVideo({ input: clip, output: join(dir, 'every3-off.mkv'), codec: 'ffv1', colorizer, overwrite: true, inferEvery: 3, temporalStrength: 0 });
       expect(untouched.framesInferred).toBe(95); // nothing carries colours without the temporal stage
       const byDefault = await colorizeVideo({ input: clip, output: join(dir, 'every-default.mkv'), codec: 'ffv1', colorizer, overwrite: true });
-      expect(byDefault.framesInferred).toBe(15 + 20 + 13);
+      expect(byDefault.framesInferred).toBe(10 + 14 + 9);
+      expect((await rawFrames(join(dir, 'every-default.mkv'))).equals(b)).toBe(true);
       await expect(colorizeVideo({ input: clip, output: join(dir, 'bad.mkv'), colorizer, inferEvery: 0 })).rejects.toThrow(/inferEvery must be a whole number/);
     } finally {
       await colorizer.release();

@@ -17,7 +17,7 @@ export function addRenderOptions(command: Command): Command {
     .addOption(new Option('--device <device>', 'inference device').choices(DEVICE_CHOICES).default('auto'))
     .option('--batch-size <n>', 'frames per inference batch (default: 1 on the CPU, 4 on a GPU)', integerIn(1, 256))
     .option('--resolution <px>', 'working short side of the network input (default from model.json)', integerIn(16, 4096))
-    .option('--infer-every <n>', 'run the network on every nth frame of a shot and carry its colours along the optical flow in between (default 2; 1: every frame)', integerIn(1, 16))
+    .option('--infer-every <n>', 'run the network on every nth frame of a shot and carry its colours along the optical flow in between (default 3; 1: every frame)', integerIn(1, 16))
     .option('--no-int8', "on the CPU, run the model's float network instead of its int8 variant (model.json local.cpu)")
     .addOption(new Option('--codec <codec>', 'output video codec (default: h264, or lossless ffv1 for sources above 8 bits)').choices(VIDEO_CODECS))
     .option('--fps <rate>', 'frame rate of an image-sequence input (default 24; 16 or 18 for silent film)', numberIn(1, 300))
