@@ -2,25 +2,42 @@
  * Area-average resize of a single-channel float image (any ratio, down or up).
  *
  * Each destination column has the same number of taps (padded with weight 0 on a valid index), so
- * the inner loop reads flat typed arrays without branches; sums and their float32 rounding per
- * source row are those of the plain version (test/helpers/resample-reference.ts), bit for bit.
+ * the inner loop reads flat typed arrays without branches. Each source row is summed across once
+ * and reused by every destination row it contributes to; the sums, their order and the float32
+ * rounding per destination row are those of the plain version (test/helpers/resample-reference.ts),
+ * bit for bit.
  */
 export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number, dh: number, dst = new Float32Array(dw * dh)): Float32Array {
   const xs = cached(`x${sw}:${dw}`, () => flatSpans(axisSpans(sw, dw)));
   const ys = cached(`y${sh}:${dh}`, () => axisSpans(sh, dh));
   const { index: xIndex, weight: xWeight, taps } = xs;
   const row = new Float32Array(dw);
+  // The last two source rows summed across (float64, as the plain version's running sums are):
+  // neighbouring destination rows share a boundary row when shrinking and a pair when enlarging.
+  const slots = [new Float64Array(dw), new Float64Array(dw)];
+  const slotRow = [-1, -1];
+  let older = 0;
   for (let y = 0; y < dh; y++) {
     row.fill(0);
     const ySpan = ys[y];
     for (let k = 0; k < ySpan.indices.length; k++) {
-      const srcRow = ySpan.indices[k] * sw;
-      const wy = ySpan.weights[k];
-      for (let x = 0, t = 0; x < dw; x++, t += taps) {
-        let acc = 0;
-        for (let j = 0; j < taps; j++) acc += src[srcRow + xIndex[t + j]] * xWeight[t + j];
-        row[x] += acc * wy;
+      const sourceRow = ySpan.indices[k];
+      let slot = slotRow[0] === sourceRow ? 0 : slotRow[1] === sourceRow ? 1 : -1;
+      if (slot < 0) {
+        slot = older;
+        older = 1 - older;
+        slotRow[slot] = sourceRow;
+        const across = slots[slot];
+        const srcRow = sourceRow * sw;
+        for (let x = 0, t = 0; x < dw; x++, t += taps) {
+          let acc = 0;
+          for (let j = 0; j < taps; j++) acc += src[srcRow + xIndex[t + j]] * xWeight[t + j];
+          across[x] = acc;
+        }
       }
+      const across = slots[slot];
+      const wy = ySpan.weights[k];
+      for (let x = 0; x < dw; x++) row[x] += across[x] * wy;
     }
     dst.set(row, y * dw);
   }
