@@ -206,13 +206,15 @@ class Batcher:
     and only this many random smaller ones (the 64 px Tiny-ImageNet crops are 63 % of the data).
     `hue_weights`/`hue_balance`: that share of each epoch's slots is drawn with those per-image
     weights (see hue_balance_weights) instead of uniformly.
+    `repeats`: per-image epoch multiplicities (float, see source_repeats): an image counted 2.5 takes
+    two slots of every epoch and a third half of the time; 1 everywhere is the plain epoch.
     `large_crop`/`large_prob`: that share of the batches is cut at `large_crop` px instead (the
     product's working size is 224) from the images whose short side is at least half of it, so
     no crop is blown up more than 2x; those batches do not advance the epoch."""
 
     def __init__(self, images, feats, crop=128, batch=32, seed=0, augment=True, hint_prob=0.5,
                  global_size=None, small_per_epoch=None, large_crop=None, large_prob=0.0,
-                 hue_weights=None, hue_balance=0.0):
+                 hue_weights=None, hue_balance=0.0, repeats=None):
         self.images, self.feats, self.crop, self.batch, self.augment = images, feats, crop, batch, augment
         self.large_crop, self.large_prob = large_crop, large_prob if large_crop else 0.0
         self.large_pool = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) * 2 >= (large_crop or 0)],
@@ -228,6 +230,7 @@ class Batcher:
         self.small = np.array([i for i, a in enumerate(images) if min(a.shape[:2]) < 100], dtype=np.int64)
         self.small_per_epoch = small_per_epoch
         self.hue_weights, self.hue_balance = hue_weights, hue_balance if hue_weights is not None else 0.0
+        self.repeats = repeats
         self.order = self._epoch_order()
         self.epoch = 0
 
@@ -236,6 +239,9 @@ class Batcher:
             pool = np.arange(len(self.images))
         else:
             pool = np.concatenate([self.large, self.rng.choice(self.small, size=self.small_per_epoch, replace=False)])
+        if self.repeats is not None:
+            r = self.repeats[pool]
+            pool = np.repeat(pool, np.floor(r).astype(np.int64) + (self.rng.random(len(pool)) < r % 1))
         if self.hue_balance > 0:
             # that share of the epoch's slots is drawn by hue weight (with replacement) from the same pool
             k = int(self.rng.binomial(len(pool), self.hue_balance))
@@ -312,6 +318,28 @@ def hue_profile(images, side=32):
         sector = hue_sector(torch.atan2(b, a)[torch.sqrt(a * a + b * b) >= TRUE_CHROMA_MIN])
         out[i] = torch.bincount(sector, minlength=6).numpy() / a.numel()
     return out
+
+
+def source_repeats(names, spec):
+    """Per-image epoch multiplicities from 'SOURCE=W,...' (the first folder of an image's path in its
+    zip, e.g. camvid=4): a data-mix lever towards sources the plain mix under-represents. Returns
+    (repeats, {source: (its images, its weight)})."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in spec.split(','))):
+        source, _, w = part.partition('=')
+        try:
+            weights[source] = float(w)
+        except ValueError:
+            raise SystemExit(f'--source-weights: {part!r} is not SOURCE=WEIGHT') from None
+        if weights[source] < 0:
+            raise SystemExit(f'--source-weights: {source} has a negative weight')
+    sources = [n.split('/')[0] for n in names]
+    unknown = sorted(set(weights) - set(sources))
+    if unknown:
+        raise SystemExit(f'--source-weights: no training image comes from {", ".join(unknown)}')
+    repeats = np.array([weights.get(src, 1.0) for src in sources], dtype=np.float64)
+    summary = {src: (sources.count(src), w) for src, w in weights.items()}
+    return repeats, summary
 
 
 def hue_balance_weights(profile, max_boost=8.0):

@@ -55,6 +55,26 @@ assert after[5] > before[5] and after[2] < before[2], (before, after)
 print('smoke: hue-balance weights', ' '.join(f'{x:.2f}' for x in w[[0, 8, 9, 10]]))
 PY
 )
+# Data mix by source: an image of a source weighted 2.5 takes 2 or 3 slots of an epoch, the others 1.
+(cd training && "$PY" - <<'PY'
+import numpy as np
+from data import Batcher, source_repeats
+names = ['intel/sea/a.jpg', 'camvid/b.jpg', 'camvid/c.jpg', 'utkface/d.jpg']
+repeats, summary = source_repeats(names, 'camvid=2.5,utkface=0')
+assert repeats.tolist() == [1, 2.5, 2.5, 0] and summary == {'camvid': (2, 2.5), 'utkface': (1, 0.0)}, (repeats, summary)
+b = Batcher([np.zeros((120, 120, 3), np.uint8)] * 4, None, crop=64, batch=2, repeats=repeats)
+for _ in range(20):
+    order = b._epoch_order().tolist()
+    assert order.count(0) == 1 and order.count(3) == 0 and all(order.count(i) in (2, 3) for i in (1, 2)), order
+for bad in ('camvid', 'camvid=-1', 'flowers=2'):
+    try:
+        source_repeats(names, bad)
+        raise AssertionError(bad)
+    except SystemExit as e:
+        assert str(e).startswith('--source-weights: '), e
+print('smoke: source weights', repeats.tolist())
+PY
+)
 # Global-view augmentation (the frozen encoder on a random crop/flip of each image every step,
 # in pieces of 4 images), each epoch all large images and a few small ones (80 % of the slots drawn
 # by hue weight), the step cut at 96 px
@@ -100,8 +120,9 @@ grep -q 'images labelled, .* classes (head resumed)$' "$TMP/aux2.log"
 # Fine-tuning extended to earlier blocks on a resume (14 -> 12), then resumed again with the optimizer
 # state of every tuned block; stopping at a later block is refused.
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
-  --more-steps 1 --threads 2 --finetune-from 12 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/extend.log"
+  --more-steps 1 --threads 2 --finetune-from 12 --source-weights intel=3,flowers=2 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/extend.log"
 grep -q '^\[train\] the local encoder is fine-tuned from block 12 now (was 14)$' "$TMP/extend.log"
+grep -q '^\[data\] source weights: intel 3 images x3, flowers 2 images x2$' "$TMP/extend.log"
 COLORIZE_TRAINING_CACHE="$TMP/cache" "$PY" -u training/train.py --resume --shards "$SHARD" --max-images 16 --val-images 8 --batch 8 \
   --more-steps 1 --threads 2 --ckpt "$TMP/ckpt/latest.pt" > "$TMP/extend2.log"
 grep -q 'finetune_from=12 ' "$TMP/extend2.log"

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from color import load_bins, nearest_bin, rebalance_weights, soft_encode_sparse, annealed_mean, lab_to_rgb, rgb_to_lab  # noqa: E402
-from data import DEFAULT_ROOT, Batcher, cached_names, class_labels, global_features, hue_balance_weights, hue_profile, load_images  # noqa: E402
+from data import DEFAULT_ROOT, Batcher, cached_names, class_labels, global_features, hue_balance_weights, hue_profile, load_images, source_repeats  # noqa: E402
 from metrics import HueRecall, colorfulness_batch, psnr_batch  # noqa: E402
 import model as model_module  # noqa: E402
 from model import G, Colorizer, decode, imagenet_features  # noqa: E402
@@ -74,6 +74,9 @@ def parse(argv=None):
                    help='cut --large-prob of the batches at this size (e.g. 224, the product\'s working size) from images '
                         'with a short side of at least half of it')
     p.add_argument('--large-prob', type=float, default=0.5)
+    p.add_argument('--source-weights', default=None,
+                   help='data mix: SOURCE=W,... takes each image of that source W times per epoch (e.g. camvid=4,bsds-train=4; '
+                        'the source is the first folder of its path in the zip); not carried over by a resume')
     p.add_argument('--hue-balance', type=float, default=0.0,
                    help='share of each epoch drawn with per-image weights that favour the rare hue sectors (0: off)')
     p.add_argument('--hue-max-boost', type=float, default=8.0, help='cap on a hue sector\'s per-pixel boost')
@@ -342,10 +345,14 @@ def main(argv=None):
         log(f'[data] hue balance {args.hue_balance}: sector shares of chromatic pixels '
             f'{" ".join(f"{x:.3f}" for x in before)} -> {" ".join(f"{x:.3f}" for x in after)} '
             f'when drawn by weight ({time.time() - t0:.0f}s)')
+    repeats = None
+    if args.source_weights:
+        repeats, summary = source_repeats(names, args.source_weights)
+        log('[data] source weights: ' + ', '.join(f'{src} {n} images x{w:g}' for src, (n, w) in summary.items()))
     batcher = Batcher(images, feats, args.crop, args.batch, args.seed + step, hint_prob=args.hint_prob,
                       global_size=args.global_size if args.global_aug else None, small_per_epoch=args.small_per_epoch,
                       large_crop=args.large_crop, large_prob=args.large_prob,
-                      hue_weights=hue_weights, hue_balance=args.hue_balance)
+                      hue_weights=hue_weights, hue_balance=args.hue_balance, repeats=repeats)
     val = Batcher(val_imgs, val_feats, args.crop, 32, args.seed, augment=False)
     aux = aux_opt = labels = None
     if args.aux_class > 0:
