@@ -27,13 +27,7 @@ export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number
         slot = older;
         older = 1 - older;
         slotRow[slot] = sourceRow;
-        const across = slots[slot];
-        const srcRow = sourceRow * sw;
-        for (let x = 0, t = 0; x < dw; x++, t += taps) {
-          let acc = 0;
-          for (let j = 0; j < taps; j++) acc += src[srcRow + xIndex[t + j]] * xWeight[t + j];
-          across[x] = acc;
-        }
+        sumAcross(src, sourceRow * sw, xIndex, xWeight, taps, slots[slot]);
       }
       const across = slots[slot];
       const wy = ySpan.weights[k];
@@ -42,6 +36,15 @@ export function resizeArea(src: Float32Array, sw: number, sh: number, dw: number
     dst.set(row, y * dw);
   }
   return dst;
+}
+
+/** One source row (starting at `srcRow`) summed over each destination column's taps. */
+function sumAcross(src: Float32Array, srcRow: number, xIndex: Int32Array, xWeight: Float32Array, taps: number, out: Float64Array): void {
+  for (let x = 0, t = 0; x < out.length; x++, t += taps) {
+    let acc = 0;
+    for (let j = 0; j < taps; j++) acc += src[srcRow + xIndex[t + j]] * xWeight[t + j];
+    out[x] = acc;
+  }
 }
 
 /** Spans by axis lengths: a video resizes the same sizes on every frame. */

@@ -41,12 +41,12 @@ const CODEC_DEPTHS: Record<VideoCodec, readonly number[]> = {
   ffv1: [8, 9, 10, 12, 14, 16],
 };
 
-/** The depth a codec writes a source of `sourceBits` at: the source's own where it can, else the nearest it has. */
 /** Bits per sample of the video a render writes: 8-bit sources stay 8-bit; deeper ones keep their depth in an image sequence, else what the codec holds (codecDepth). */
 export function outputDepth(codec: VideoCodec, sourceBits: number, sequenceOut: boolean): number {
   return sourceBits <= 8 ? 8 : sequenceOut ? sourceBits : codecDepth(codec, sourceBits);
 }
 
+/** The depth a codec writes a source of `sourceBits` at: the source's own where it can, else the nearest it has. */
 export function codecDepth(codec: VideoCodec, sourceBits: number): number {
   const depths = CODEC_DEPTHS[codec];
   return depths.find((d) => d >= sourceBits) ?? depths[depths.length - 1];
