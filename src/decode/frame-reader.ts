@@ -4,6 +4,7 @@ import { sequenceInputArgs } from './sequence.js';
 import { UserError } from './errors.js';
 import { type Frame, type FrameGeometry, splitPlanes } from './frame.js';
 import { frameChunks } from './frame-chunks.js';
+import type { BufferPool } from '../workers/buffer-pool.js';
 import { type DamagedRange, DecodeMonitor, formatTime } from './decode-monitor.js';
 
 export interface FrameReaderOptions {
@@ -25,10 +26,15 @@ export interface FrameReaderOptions {
   /** A filter run on the decoded frames before they are handed over (RGB sources: the conversion to Y'CbCr). */
   videoFilter?: string;
   /**
-   * Decode only the luma plane, as gray samples at the geometry's depth (gray sources: their own
-   * samples with no conversion at all); the frames' Cb/Cr are then empty.
+   * Decode only the luma plane, as gray samples at the geometry's depth; the frames' Cb/Cr are
+   * then empty. `source`: gray sources, their own samples with no conversion at all. `extract`:
+   * the frame is decoded to the geometry's pixel format as it would be whole and ffmpeg cuts its
+   * Y' plane out (extractplanes), code for code, so the chroma planes nobody reads never cross
+   * the pipe (a third of a 4:2:0 frame's bytes).
    */
-  lumaOnly?: boolean;
+  lumaOnly?: 'source' | 'extract';
+  /** Where frame buffers come from (every byte is overwritten); a consumer done with a frame may give `frame.y.buffer` back. */
+  buffers?: BufferPool;
   /**
    * Deep RGB sources: decode planar R'G'B' at the geometry's depth and derive Y' here with the
    * given coefficients and range, rounded once (within half a code of the exact value); the frames'
@@ -55,16 +61,23 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
   // Half a frame before the first wanted frame, so rounding can neither skip it nor include the one before.
   if (startFrame > 0) args.push('-ss', ((startFrame - 0.5) / fps).toFixed(6));
   args.push('-noautorotate', ...(options.inputArgs ?? sequenceInputArgs(path)), '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn');
-  // showinfo's per-frame line gives each frame's number and time; its checksums of every plane are not read (they cost a quarter of a 1080p decode)
-  args.push('-vf', [options.videoFilter, 'showinfo=checksum=0'].filter(Boolean).join(','));
   const lumaSamples = geometry.width * geometry.height;
   const sampleBytes = geometry.bits > 8 ? 2 : 1;
   const rgbLuma = options.rgbLuma && geometry.bits > 8 ? options.rgbLuma : undefined;
+  const extract = !rgbLuma && options.lumaOnly === 'extract' ? [`format=${geometry.pixelFormat}`, 'extractplanes=y'] : [];
+  // showinfo's per-frame line gives each frame's number and time; its checksums of every plane are not read (they cost a quarter of a 1080p decode)
+  args.push('-vf', [options.videoFilter, ...extract, 'showinfo=checksum=0'].filter(Boolean).join(','));
   const rawFormat = rgbLuma ? `gbrp${geometry.bits}le` : options.lumaOnly ? (geometry.bits > 8 ? `gray${geometry.bits}le` : 'gray') : geometry.pixelFormat;
   const frameBytes = rgbLuma ? 3 * lumaSamples * 2 : options.lumaOnly ? lumaSamples * sampleBytes : geometry.frameBytes;
   const toLuma = rgbLuma ? rgbToLuma(lumaSamples, geometry.bits, rgbLuma) : undefined;
+  // Concealment repeats the last good picture after it was handed on, so its buffers are never pooled.
+  const pool = options.conceal ? undefined : options.buffers;
   const planes = (buffer: Uint8Array) => {
-    if (toLuma) return { y: toLuma(buffer), cb: new Uint16Array(0), cr: new Uint16Array(0) };
+    if (toLuma) {
+      const y = toLuma(buffer);
+      pool?.give(buffer.buffer);
+      return { y, cb: new Uint16Array(0), cr: new Uint16Array(0) };
+    }
     if (options.lumaOnly) return { y: splitPlanes(buffer, geometry).y.subarray(0, lumaSamples), cb: new Uint8Array(0), cr: new Uint8Array(0) };
     return splitPlanes(buffer, geometry);
   };
@@ -93,8 +106,8 @@ export async function* readFrames(options: FrameReaderOptions): AsyncGenerator<F
 
   let produced = 0;
   let previous: Uint8Array | undefined;
-  const frames = frameChunks(ffmpeg.stdout as AsyncIterable<Buffer>, frameBytes);
-  const emit = (buffer: Uint8Array, ticks?: number): Frame => ({ index: produced, time: (startFrame + produced) / fps, ticks, ...planes(buffer) });
+  const frames = frameChunks(ffmpeg.stdout as AsyncIterable<Buffer>, frameBytes, false, pool && ((bytes) => pool.take(bytes)));
+  const emit = (buffer: Uint8Array, ticks?: number): Frame => ({ index: produced, time: (startFrame + produced) / fps, ticks, ...planes(buffer), recyclable: pool !== undefined });
   const damaged = (): UserError => {
     const d = monitor.damage!;
     return new UserError(`${path} is damaged at frame ${d.frame} (${formatTime(d.frame / fps)}): ${d.reason}; --conceal renders through damage`);

@@ -17,6 +17,8 @@ export interface Frame {
   y: Samples;
   cb: Samples;
   cr: Samples;
+  /** Nothing but this frame holds `y`'s buffer: a consumer done with the frame may hand `y.buffer` to the reader's buffer pool. */
+  recyclable?: boolean;
 }
 
 export interface FrameGeometry {

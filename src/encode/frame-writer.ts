@@ -1,5 +1,5 @@
 import { rename } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { type FrameGeometry, type Samples, planeBytes } from '../decode/frame.js';
 import type { VideoInfo } from '../decode/probe.js';
@@ -13,6 +13,7 @@ import { publishSequence, removeSequenceFolder, sequenceCodecArgs, sequenceInput
 import { ycbcrToRgbConverter } from './ycbcr-to-rgb.js';
 import { ticksToNanoseconds, timedFrameHeader, timedStreamHeader } from './timed-frames.js';
 import { basename, join } from 'node:path';
+import { StdinCapture } from './stdin-capture.js';
 
 /** A piece of the source, in seconds, whose audio goes with the frames written. */
 export interface TimeSegment {
@@ -44,11 +45,13 @@ export interface FrameWriterOptions {
  */
 export class FrameWriter {
   readonly temporaryPath: string;
-  private readonly source = new PassThrough({ emitClose: false });
+  private readonly input = new StdinCapture();
+  /** ffmpeg's stdin once it has started, with the stream header (timed frames) already written. */
+  private readonly stdin: Promise<Writable>;
   private readonly done: Promise<void>;
   private failure: Error | undefined;
   private finished = false;
-  private started = false;
+  private running = false;
   private aborting = false;
   private readonly command;
   /** Image-sequence output: frames go to a hidden folder (temporaryPath) and are moved into place at the end. */
@@ -61,13 +64,16 @@ export class FrameWriter {
     const { info, geometry, outputPath, settings } = options;
     this.sequence = isSequenceOutput(outputPath);
     this.toRgb = this.sequence ? ycbcrToRgbConverter(geometry, info.colorMatrix, info.colorRange) : undefined;
-    this.source.setMaxListeners(0);
     const frameTimes = this.sequence ? undefined : options.frameTimes;
     this.timed = frameTimes && { timeBase: frameTimes.timeBase, frameTicks: Math.max(1, Math.round(frameTimes.timeBase[1] / (frameTimes.timeBase[0] * info.fps))) };
-    this.command = ffmpegCommand().input(this.source);
+    this.command = ffmpegCommand().input(this.input);
+    const header = this.timed ? timedStreamHeader(geometry) : undefined;
+    this.stdin = this.input.stdin.then((stdin) => {
+      if (header) stdin.write(header);
+      return stdin;
+    });
     if (this.timed) {
       this.command.inputFormat('matroska');
-      this.source.write(timedStreamHeader(geometry));
     } else {
       this.command
         .inputFormat('rawvideo')
@@ -116,14 +122,14 @@ export class FrameWriter {
   private watch(outputPath: string): Promise<void> {
     // fluent-ffmpeg spawns asynchronously: an abort that comes first must kill the process once it exists.
     this.command.on('start', () => {
-      this.started = true;
+      this.running = true;
       if (this.aborting) this.command.kill('SIGKILL');
     });
     return new Promise<void>((resolve) => {
       this.command.on('end', () => resolve());
       this.command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
         this.failure = new UserError(`encoding ${outputPath} failed: ${ffmpegFailureReason(error, stderr)}`);
-        this.source.destroy();
+        this.input.destroy();
         resolve();
       });
     });
@@ -138,17 +144,32 @@ export class FrameWriter {
   /**
    * Writes one frame; resolves when ffmpeg can take more (backpressure). With `frameTimes`, `ticks`
    * is the frame's own timestamp (a frame without one follows the last at the nominal rate).
+   * `consumed` is called once ffmpeg's pipe has taken all of the planes' bytes (or they were
+   * converted into a buffer of our own), after which their buffers may be reused; never when the
+   * write fails.
    */
-  async write(y: Samples, cb: Samples, cr: Samples, ticks?: number): Promise<void> {
+  async write(y: Samples, cb: Samples, cr: Samples, ticks?: number, consumed?: () => void): Promise<void> {
     if (this.failure) throw this.failure;
     const parts = this.toRgb ? [this.toRgb(y, cb, cr)] : [y, cb, cr].map(planeBytes);
+    if (this.toRgb) consumed?.();
     if (this.timed) parts.unshift(timedFrameHeader(this.frameTime(ticks), parts.reduce((sum, part) => sum + part.byteLength, 0)));
-    for (const plane of parts) {
-      if (!this.source.write(plane)) {
-        await Promise.race([once(this.source, 'drain'), this.done]);
+    const stdin = await this.started();
+    if (!stdin) throw this.failure ?? new UserError(`encoding ${this.options.outputPath} stopped before the first frame`);
+    for (let i = 0; i < parts.length; i++) {
+      const done = consumed && !this.toRgb && i === parts.length - 1 ? (error?: Error | null) => {
+            if (!error) consumed();
+          } : undefined;
+      if (!stdin.write(parts[i], done)) {
+        await Promise.race([once(stdin, 'drain').catch(() => undefined), this.done]);
         if (this.failure) throw this.failure;
+        if (stdin.destroyed) throw new UserError(`encoding ${this.options.outputPath} failed: ffmpeg stopped reading frames`);
       }
     }
+  }
+
+  /** ffmpeg's stdin, or undefined when ffmpeg ended (failed) before starting. */
+  private started(): Promise<Writable | undefined> {
+    return Promise.race([this.stdin, this.done.then(() => undefined)]);
   }
 
   /** A frame's time from the start of the output, in nanoseconds; strictly after the last one written. */
@@ -163,7 +184,7 @@ export class FrameWriter {
 
   /** Ends the stream, waits for ffmpeg, and moves the finished file into place. */
   async finish(): Promise<void> {
-    this.source.end();
+    (await this.started())?.end();
     await this.done;
     if (this.sequence) {
       if (this.failure) {
@@ -220,8 +241,8 @@ export class FrameWriter {
   async abort(): Promise<void> {
     if (this.finished) return;
     this.aborting = true;
-    if (this.started) this.command.kill('SIGKILL');
-    this.source.destroy();
+    if (this.running) this.command.kill('SIGKILL');
+    this.input.destroy();
     await this.done;
     if (this.sequence) removeSequenceFolder(this.temporaryPath);
     else removeTemporary(this.temporaryPath);

@@ -15,6 +15,7 @@ import type { FrameHint } from '../project/project-file.js';
 import { readProjectFile, type ShotSettingsMap } from '../project/project-file.js';
 import { type LoadedReference, type ShotPlan, filmShotNumbers, loadReferenceImages, planShots } from './shot-plan.js';
 import { ComposePool } from '../color/compose-pool.js';
+import { BufferPool } from '../workers/buffer-pool.js';
 import { TemporalWorker } from '../temporal/pool.js';
 import { DEFAULT_TEMPORAL_STRENGTH } from '../temporal/smoother.js';
 import { parseShotSelection, type Shot } from '../shots/index.js';
@@ -363,7 +364,9 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
   }
   const working = workingGeometry(info.width, info.height, options.resolution ?? config.local.workingShortSide, config.local.multipleOf, config.local.outputStride);
   const lut = lumaToLightnessLut(info.colorRange);
-  const preparer = new FramePreparer(geometry, working, lumaToLightnessLutAtDepth(info.colorRange, bits));
+  // Frame, L* and Cb/Cr buffers go round instead of being allocated for every frame.
+  const buffers = new BufferPool();
+  const preparer = new FramePreparer(geometry, working, lumaToLightnessLutAtDepth(info.colorRange, bits), buffers);
   const composer = await ComposePool.create(
     {
       chromaWidth: geometry.chromaWidth,
@@ -375,6 +378,7 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     },
     undefined,
     bits,
+    buffers,
   );
   const framesFit = framesWithinBudget(geometry, working, options.memoryBytes ?? DEFAULT_MEMORY_BYTES);
   const batchSize = Math.max(1, Math.min(options.batchSize ?? defaultBatchSize(colorizer.device), framesFit));
@@ -437,7 +441,8 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
         conceal: options.conceal,
         constantRate: !info.variableFrameRate,
         videoFilter: decodeFilter(info),
-        lumaOnly: info.samples.kind === 'gray',
+        lumaOnly: info.samples.kind === 'gray' ? 'source' : 'extract',
+        buffers,
         rgbLuma: info.samples.kind === 'rgb' ? { ...lumaCoefficients(info.colorMatrix), range: info.colorRange } : undefined,
         onDamage: (range) => damagedFrames.push(range),
         signal: abort.signal,
@@ -565,7 +570,12 @@ async function render(plan: RenderPlan): Promise<Omit<ColorizeResult, 'startupSe
     for await (const { frame, chroma } of composing) {
       const { cb, cr } = await chroma;
       const planes = options.sideBySide ? joinSideBySide(geometry, frame.y, cb, cr) : { y: frame.y, cb, cr };
-      await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr, frame.ticks));
+      const consumed = () => {
+        if (frame.recyclable) buffers.give(frame.y.buffer);
+        buffers.give(cb.buffer);
+        buffers.give(cr.buffer);
+      };
+      await clock.time('encode', () => writer.write(planes.y, planes.cb, planes.cr, frame.ticks, consumed));
       written++;
       if (options.onProgress && (written === 1 || written % 5 === 0 || written === totalFrames)) {
         rate.add(performance.now() / 1000, written);
