@@ -2,6 +2,9 @@
  * End-to-end speed: frames per second of `colorizeVideo` with a per-stage breakdown, against a
  * plain ffmpeg transcode of the same clip with the same encoder settings, measured in the same
  * run (the ratio is what to compare across machines; absolute figures move with load).
+ * `npm run bench` compiles and runs this as dist/bench/bench.js, the code a user runs: from the
+ * TypeScript sources (tsx) every worker thread loads the TypeScript loader too, which cost 6-9 %
+ * more CPU at 480p (2026-12-02).
  *
  *   npm run bench -- [--device auto|cpu|webgpu|cuda] [--seconds 4] [--sizes 854x480,1920x1080] [--model DIR]
  *                    [--batch-size N (default: the device's)] [--infer-threads N] [--infer-workers N] [--no-int8] [--infer-every N] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
