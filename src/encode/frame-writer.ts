@@ -155,11 +155,10 @@ export class FrameWriter {
     if (this.timed) parts.unshift(timedFrameHeader(this.frameTime(ticks), parts.reduce((sum, part) => sum + part.byteLength, 0)));
     const stdin = await this.started();
     if (!stdin) throw this.failure ?? new UserError(`encoding ${this.options.outputPath} stopped before the first frame`);
+    // Writes complete in order, so the last plane's callback (without an error) says the whole frame was taken.
+    const taken = consumed && !this.toRgb ? (error?: Error | null) => void (error ?? consumed()) : undefined;
     for (let i = 0; i < parts.length; i++) {
-      const done = consumed && !this.toRgb && i === parts.length - 1 ? (error?: Error | null) => {
-            if (!error) consumed();
-          } : undefined;
-      if (!stdin.write(parts[i], done)) {
+      if (!stdin.write(parts[i], i === parts.length - 1 ? taken : undefined)) {
         await Promise.race([once(stdin, 'drain').catch(() => undefined), this.done]);
         if (this.failure) throw this.failure;
         if (stdin.destroyed) throw new UserError(`encoding ${this.options.outputPath} failed: ffmpeg stopped reading frames`);
