@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameGeometry, type FrameGeometry } from '../src/decode/frame.js';
 import { readFrames } from '../src/decode/frame-reader.js';
+import { ffmpegPath } from '../src/decode/binaries.js';
 import { probeVideo } from '../src/decode/probe.js';
 import { FrameWriter } from '../src/encode/frame-writer.js';
 import { decodeFilter } from '../src/pipeline/decode-filter.js';
@@ -132,5 +134,37 @@ describe('frame writer', () => {
   it('says a frame is consumed only once ffmpeg has taken it: small frames (below the pipe buffer) and large ones', async () => {
     await writeReusing(96, 64, 40);
     await writeReusing(1280, 720, 8);
+  });
+
+  it('an encoder that dies mid-stream is one error, no hang, no consumed call for what it never took, no file left', async () => {
+    const source = await makeClip(join(dir, 'dies-source.mp4'), { video: 'testsrc2=size=320x240:rate=25', seconds: 0.2 });
+    const info = await probeVideo(source);
+    // Reads about three frames of the raw stream, then fails; anything else goes to the real ffmpeg.
+    const fake = join(dir, 'ffmpeg-dies.sh');
+    await writeFile(fake, `#!/bin/sh\ncase "$*" in *pipe:0*) head -c 350000 > /dev/null; echo "Conversion failed: the disk is full" >&2; exit 1;; esac\nexec ${ffmpegPath()} "$@"\n`);
+    await chmod(fake, 0o755);
+    const saved = process.env.FFMPEG_PATH;
+    process.env.FFMPEG_PATH = fake;
+    try {
+      const geometry = frameGeometry(320, 240, 'yuv420p');
+      const writer = new FrameWriter({ info, geometry, outputPath: join(dir, 'dies.mkv'), settings: { codec: 'ffv1', crf: 0 }, includeAudio: false });
+      let consumed = 0;
+      const frames = 200;
+      await expect(async () => {
+        for (let f = 0; f < frames; f++) {
+          const y = new Uint8Array(320 * 240).fill(f);
+          const c = new Uint8Array(geometry.chromaWidth * geometry.chromaHeight).fill(128);
+          await writer.write(y, c, c.slice(), undefined, () => consumed++);
+        }
+        await writer.finish();
+      }).rejects.toThrow(/^encoding .*dies\.mkv failed: .*disk is full/);
+      expect(consumed).toBeLessThan(frames);
+      await writer.abort();
+      expect(existsSync(writer.temporaryPath)).toBe(false);
+      expect(existsSync(join(dir, 'dies.mkv'))).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.FFMPEG_PATH;
+      else process.env.FFMPEG_PATH = saved;
+    }
   });
 });
