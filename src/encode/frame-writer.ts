@@ -160,9 +160,11 @@ export class FrameWriter {
     for (let i = 0; i < parts.length; i++) {
       if (!stdin.write(parts[i], i === parts.length - 1 ? taken : undefined)) {
         await Promise.race([once(stdin, 'drain').catch(() => undefined), this.done]);
-        if (stdin.destroyed) await this.done; // ffmpeg closed its end: its exit says why
+        if (stdin.destroyed) {
+          await this.done; // ffmpeg closed its end: its exit says why
+          throw this.failure ?? new UserError(`encoding ${this.options.outputPath} failed: ffmpeg stopped reading frames`);
+        }
         if (this.failure) throw this.failure;
-        if (stdin.destroyed) throw new UserError(`encoding ${this.options.outputPath} failed: ffmpeg stopped reading frames`);
       }
     }
   }
