@@ -1,10 +1,12 @@
 /**
  * CPU time per frame of the per-frame kernels optimized in issue 17, against the reference versions
- * they must reproduce bit for bit (test/helpers/*-reference.ts), on one thread at 1080p sizes:
+ * they must reproduce bit for bit (test/helpers/*-reference.ts), on one thread at 1080p sizes; and
+ * the WebAssembly SIMD composer (src/color/compose-simd.ts) against the TypeScript one:
  *
  *   npx tsx scripts/bench-kernels.ts
  */
 import { ChromaComposer } from '../src/color/compose.js';
+import { SimdChromaComposer } from '../src/color/compose-simd.js';
 import { resizeArea } from '../src/color/resample.js';
 import { lumaToLightnessLut } from '../src/color/luts.js';
 import { frameGeometry } from '../src/decode/frame.js';
@@ -33,6 +35,7 @@ const cr = new Uint8Array(n);
 const composeGeometry = { chromaWidth: g.chromaWidth, chromaHeight: g.chromaHeight, gridWidth: w.gridWidth, gridHeight: w.gridHeight, matrix: 'bt709', range: 'limited' } as const;
 const reference = new ReferenceChromaComposer(composeGeometry);
 const optimized = new ChromaComposer(composeGeometry);
+const simd = new SimdChromaComposer(composeGeometry);
 
 function referencePlanes(): void {
   const full = new Float32Array(y.length);
@@ -57,3 +60,6 @@ const rows: [string, number, number][] = [
 console.log('| kernel | reference (CPU ms) | optimized (CPU ms) | ratio |');
 console.log('| --- | --- | --- | --- |');
 for (const [name, before, after] of rows) console.log(`| ${name} | ${before.toFixed(1)} | ${after.toFixed(1)} | ${(before / after).toFixed(2)}x |`);
+const typescriptMs = cpuMs(() => optimized.compose(chroma.chroma, chroma.grid, ab, cb, cr));
+const simdMs = cpuMs(() => simd.compose(chroma.chroma, chroma.grid, ab, cb, cr));
+console.log(`\ncompose ${g.chromaWidth}x${g.chromaHeight}: TypeScript ${typescriptMs.toFixed(1)} CPU ms, WebAssembly SIMD ${simdMs.toFixed(1)} CPU ms (${(typescriptMs / simdMs).toFixed(2)}x)`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { labToSrgb, srgbToLab } from '../src/color/lab.js';
 import { lumaToLightnessLut } from '../src/color/luts.js';
 import { lumaCoefficients, rgbToChromaCodes, ycbcrCodesToRgb } from '../src/color/ycbcr.js';
-import { ChromaComposer, roundHalfUp } from '../src/color/compose.js';
+import { ChromaComposer, type ChromaGeometry, roundHalfUp } from '../src/color/compose.js';
+import { SimdChromaComposer } from '../src/color/compose-simd.js';
 import { resizeArea } from '../src/color/resample.js';
 import { ReferenceChromaComposer } from './helpers/compose-reference.js';
 import { referenceResizeArea } from './helpers/resample-reference.js';
@@ -59,7 +60,10 @@ describe("R'G'B' to Y'CbCr chroma", () => {
   });
 });
 
-describe('chroma composition', () => {
+describe.each([
+  ['TypeScript', (g: ChromaGeometry) => new ChromaComposer(g)],
+  ['WebAssembly SIMD', (g: ChromaGeometry) => new SimdChromaComposer(g)],
+] as const)('chroma composition (%s)', (_name, makeComposer) => {
   const gridW = 8;
   const gridH = 4;
   const chromaW = 32;
@@ -71,7 +75,7 @@ describe('chroma composition', () => {
   for (let i = 0; i < gridW * gridH; i++) ab[i] = edgeAt(gridW, i % gridW) ? 40 : -40;
 
   function compose(edgeSigma: number): Uint8Array {
-    const composer = new ChromaComposer({ chromaWidth: chromaW, chromaHeight: chromaH, gridWidth: gridW, gridHeight: gridH, matrix: 'bt601', range: 'limited', edgeSigma });
+    const composer = makeComposer({ chromaWidth: chromaW, chromaHeight: chromaH, gridWidth: gridW, gridHeight: gridH, matrix: 'bt601', range: 'limited', edgeSigma });
     const cb = new Uint8Array(chromaW * chromaH);
     const cr = new Uint8Array(chromaW * chromaH);
     composer.compose(lightness(chromaW, chromaH), lightness(gridW, gridH), ab, cb, cr);
@@ -79,7 +83,7 @@ describe('chroma composition', () => {
   }
 
   it('gives neutral chroma for a*=b*=0', () => {
-    const composer = new ChromaComposer({ chromaWidth: 16, chromaHeight: 8, gridWidth: 4, gridHeight: 2, matrix: 'bt709', range: 'limited' });
+    const composer = makeComposer({ chromaWidth: 16, chromaHeight: 8, gridWidth: 4, gridHeight: 2, matrix: 'bt709', range: 'limited' });
     const cb = new Uint8Array(128);
     const cr = new Uint8Array(128);
     composer.compose(new Float32Array(128).fill(60), new Float32Array(8).fill(60), new Float32Array(16), cb, cr);

@@ -1,7 +1,7 @@
-/** Worker-thread entry: owns one ChromaComposer and turns (L*, a*b*) into Cb/Cr planes. Started by ComposePool. */
+/** Worker-thread entry: owns one composer and turns (L*, a*b*) into Cb/Cr planes. Started by ComposePool. */
 import { parentPort } from 'node:worker_threads';
-import { ChromaComposer, type ChromaGeometry } from './compose.js';
-import { DeepChromaComposer } from './compose-deep.js';
+import type { ChromaGeometry } from './compose.js';
+import { type Composer, createChromaComposer } from './composer.js';
 
 export type ComposeRequest =
   | { kind: 'init'; id: number; geometry: ChromaGeometry; bits?: number }
@@ -20,33 +20,26 @@ export type ComposeResponse =
   | { id: number; ok: true; cb?: Uint8Array | Uint16Array; cr?: Uint8Array | Uint16Array; lightness?: ArrayBuffer; seconds?: number }
   | { id: number; ok: false; error: string };
 
-let composer: ChromaComposer | undefined;
-let deep: DeepChromaComposer | undefined;
+let composer: Composer | undefined;
+/** 16-bit words per sample above 8 bits. */
+let wide = false;
 
 const port = parentPort;
 if (port) {
   port.on('message', (request: ComposeRequest) => {
     try {
       if (request.kind === 'init') {
-        if ((request.bits ?? 8) > 8) deep = new DeepChromaComposer(request.geometry, request.bits!);
-        else composer = new ChromaComposer(request.geometry);
+        wide = (request.bits ?? 8) > 8;
+        composer = createChromaComposer({ ...request.geometry, bitDepth: request.bits ?? 8 });
         port.postMessage({ id: request.id, ok: true } satisfies ComposeResponse);
         return;
       }
       const started = performance.now();
       const samples = request.lightness.length;
-      let cb: Uint8Array | Uint16Array;
-      let cr: Uint8Array | Uint16Array;
-      if (deep) {
-        cb = planeOf(Uint16Array, samples, request.spare?.cb);
-        cr = planeOf(Uint16Array, samples, request.spare?.cr);
-        deep.compose(request.lightness, request.gridLightness, request.ab, cb, cr);
-      } else {
-        if (!composer) throw new Error('compose worker used before init');
-        cb = planeOf(Uint8Array, samples, request.spare?.cb);
-        cr = planeOf(Uint8Array, samples, request.spare?.cr);
-        composer.compose(request.lightness, request.gridLightness, request.ab, cb, cr);
-      }
+      if (!composer) throw new Error('compose worker used before init');
+      const cb = wide ? planeOf(Uint16Array, samples, request.spare?.cb) : planeOf(Uint8Array, samples, request.spare?.cb);
+      const cr = wide ? planeOf(Uint16Array, samples, request.spare?.cr) : planeOf(Uint8Array, samples, request.spare?.cr);
+      composer.compose(request.lightness, request.gridLightness, request.ab, cb, cr);
       const seconds = (performance.now() - started) / 1000;
       const lightness = request.lightness.buffer as ArrayBuffer;
       port.postMessage({ id: request.id, ok: true, cb, cr, lightness, seconds } satisfies ComposeResponse, [cb.buffer as ArrayBuffer, cr.buffer as ArrayBuffer, lightness]);

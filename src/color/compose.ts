@@ -162,7 +162,7 @@ export class ChromaComposer {
 }
 
 /** Constants of the Y'CbCr chroma code mapping for one matrix, range and bit depth. */
-interface ChromaCodes {
+export interface ChromaCodes {
   kr: number;
   kg: number;
   kb: number;
@@ -173,7 +173,7 @@ interface ChromaCodes {
   hi: number;
 }
 
-function chromaCodes(geometry: Required<ChromaGeometry>): ChromaCodes {
+export function chromaCodes(geometry: Required<ChromaGeometry>): ChromaCodes {
   const { kr, kb } = lumaCoefficients(geometry.matrix);
   const step = 2 ** (geometry.bitDepth - 8);
   const full = geometry.range === 'full';
@@ -236,16 +236,16 @@ export function roundHalfUp(x: number): number {
   return x === 0.49999999999999994 ? 0 : (x + 0.5) | 0;
 }
 
-const TAPS = 3;
+export const TAPS = 3;
 
-interface Taps {
+export interface Taps {
   /** TAPS grid indices per output sample (flat), with their spatial weights (weight 0, index clamped into the grid, where a tap falls outside). */
   index: Int32Array;
   weight: Float32Array;
 }
 
 /** 3 grid neighbours per output sample with Gaussian spatial weights around the exact position. */
-function taps(gridLength: number, outLength: number): Taps {
+export function taps(gridLength: number, outLength: number): Taps {
   const index = new Int32Array(outLength * TAPS);
   const weight = new Float32Array(outLength * TAPS);
   const scale = gridLength / outLength;
@@ -264,7 +264,7 @@ function taps(gridLength: number, outLength: number): Taps {
   return { index, weight };
 }
 
-function runEnds(columnTaps: Taps, outLength: number): Int32Array {
+export function runEnds(columnTaps: Taps, outLength: number): Int32Array {
   const ends: number[] = [];
   const { index } = columnTaps;
   for (let o = 1; o <= outLength; o++) {
@@ -275,11 +275,11 @@ function runEnds(columnTaps: Taps, outLength: number): Int32Array {
   return Int32Array.from(ends);
 }
 
-const RANGE_LUT_SIZE = 4096;
+export const RANGE_LUT_SIZE = 4096;
 const MAX_SQUARED_DIFF = 100 * 100;
-const RANGE_LUT_SCALE = RANGE_LUT_SIZE / MAX_SQUARED_DIFF;
+export const RANGE_LUT_SCALE = RANGE_LUT_SIZE / MAX_SQUARED_DIFF;
 
-function rangeWeights(sigma: number): Float32Array {
+export function rangeWeights(sigma: number): Float32Array {
   const lut = new Float32Array(RANGE_LUT_SIZE);
   for (let i = 0; i < RANGE_LUT_SIZE; i++) {
     const squared = i / RANGE_LUT_SCALE;
