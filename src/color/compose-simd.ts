@@ -2,6 +2,7 @@ import {
   type ChromaGeometry,
   type ChromaSamples,
   chromaCodes,
+  DEFAULT_EDGE_SIGMA,
   RANGE_LUT_SCALE,
   RANGE_LUT_SIZE,
   rangeWeights,
@@ -54,8 +55,9 @@ function kernelBytes(): Uint8Array<ArrayBuffer> {
 /**
  * The ChromaComposer (compose.ts) as a WebAssembly SIMD kernel: the same upsampling and colour
  * conversion with the same tables, four samples at a time in float32. Codes differ from the
- * float64 reference by at most one where a value sits on a rounding boundary (bounded in
- * test/compose-simd.test.ts). Writes 8-bit codes, or 16-bit words for `bitDepth` above 8.
+ * float64 reference only where a value sits on a rounding boundary: by one code at 8 bits, under
+ * half an 8-bit step above (bounded in test/compose-simd.test.ts). Writes 8-bit codes, or 16-bit
+ * words for `bitDepth` above 8.
  */
 export class SimdChromaComposer {
   private readonly kernel: ComposeExports;
@@ -66,7 +68,7 @@ export class SimdChromaComposer {
   private readonly at: { lightness: number; gridLightness: number; ab: number; cb: number; cr: number };
 
   constructor(geometry: ChromaGeometry) {
-    const g: Required<ChromaGeometry> = { edgeSigma: 6, bitDepth: 8, ...geometry };
+    const g: Required<ChromaGeometry> = { edgeSigma: DEFAULT_EDGE_SIGMA, bitDepth: 8, ...geometry };
     compiled ??= new WebAssembly.Module(kernelBytes());
     this.kernel = new WebAssembly.Instance(compiled, {}).exports as unknown as ComposeExports;
     this.wide = g.bitDepth > 8;

@@ -21,6 +21,9 @@ export type ChromaSamples = Uint8Array | Uint16Array;
 
 const SPATIAL_SIGMA = 1;
 
+/** Range sigma of the joint bilateral upsampling (L* units) when the geometry names none. */
+export const DEFAULT_EDGE_SIGMA = 6;
+
 /**
  * Turns a low-resolution a*b* prediction into Cb/Cr planes: joint bilateral upsampling guided by
  * the full-resolution lightness (so chroma stops at luma edges instead of bleeding across them),
@@ -45,7 +48,7 @@ export class ChromaComposer {
   private readonly bRow: Float32Array;
 
   constructor(geometry: ChromaGeometry) {
-    this.geometry = { edgeSigma: 6, bitDepth: 8, ...geometry };
+    this.geometry = { edgeSigma: DEFAULT_EDGE_SIGMA, bitDepth: 8, ...geometry };
     this.columnTaps = taps(geometry.gridWidth, geometry.chromaWidth);
     this.rowTaps = taps(geometry.gridHeight, geometry.chromaHeight);
     this.columnRunEnds = runEnds(this.columnTaps, geometry.chromaWidth);
