@@ -6,7 +6,7 @@
  * TypeScript sources (tsx) every worker thread loads the TypeScript loader too, which cost 6-9 %
  * more CPU at 480p (2026-12-02).
  *
- *   npm run bench -- [--device auto|cpu|webgpu|cuda] [--seconds 4] [--sizes 854x480,1920x1080] [--model DIR]
+ *   npm run bench -- [--device auto|cpu|webgpu|cuda] [--seconds 10] [--sizes 854x480,1920x1080] [--model DIR]
  *                    [--batch-size N (default: the device's)] [--infer-threads N] [--infer-workers N] [--no-int8] [--infer-every N] [--repeat N] [--end-to-end] [--batches 1,2,4,8]
  *                    [--json] [--out FILE]
  *
@@ -40,7 +40,9 @@ const root = here.endsWith(join('dist', 'bench')) ? join(here, '..', '..') : joi
 const { values } = parseArgs({
   options: {
     device: { type: 'string', default: 'auto' },
-    seconds: { type: 'string', default: '4' },
+    // 10 s clips: on 4 s ones the one-off start (shot scan, model load, filling the pipeline) is a
+    // fifth of the run and the ratio swings with it (README, Performance).
+    seconds: { type: 'string', default: '10' },
     sizes: { type: 'string', default: '854x480,1920x1080' },
     model: { type: 'string' },
     'batch-size': { type: 'string' },
