@@ -7,6 +7,7 @@ import { SimdChromaComposer } from '../src/color/compose-simd.js';
 import { resizeArea } from '../src/color/resample.js';
 import { ReferenceChromaComposer } from './helpers/compose-reference.js';
 import { referenceResizeArea } from './helpers/resample-reference.js';
+import { composeGeometries, seededRandom } from './helpers/compose-cases.js';
 
 describe('CIE Lab (D65) against published reference values', () => {
   it.each([
@@ -113,24 +114,8 @@ describe('area resize', () => {
 });
 
 describe('optimized chroma composition', () => {
-  // Deterministic pseudo-random numbers, so a failure can be reproduced.
-  function random(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state / 2 ** 32;
-    };
-  }
-
-  it.each([
-    { chromaWidth: 97, chromaHeight: 55, gridWidth: 20, gridHeight: 11, matrix: 'bt709', range: 'limited', edgeSigma: 6 },
-    { chromaWidth: 240, chromaHeight: 135, gridWidth: 24, gridHeight: 14, matrix: 'bt709', range: 'limited', edgeSigma: 6 },
-    { chromaWidth: 64, chromaHeight: 36, gridWidth: 16, gridHeight: 9, matrix: 'bt601', range: 'full', edgeSigma: 6 },
-    { chromaWidth: 33, chromaHeight: 17, gridWidth: 33, gridHeight: 17, matrix: 'bt709', range: 'limited', edgeSigma: 0 },
-    { chromaWidth: 8, chromaHeight: 5, gridWidth: 12, gridHeight: 7, matrix: 'bt601', range: 'limited', edgeSigma: 3 },
-    { chromaWidth: 3, chromaHeight: 2, gridWidth: 1, gridHeight: 1, matrix: 'bt601', range: 'limited', edgeSigma: 6 },
-  ] as const)('gives exactly the reference output on random data (%j)', (geometry) => {
-    const next = random(geometry.chromaWidth * 31 + geometry.gridWidth);
+  it.each(composeGeometries)('gives exactly the reference output on random data (%j)', (geometry) => {
+    const next = seededRandom(geometry.chromaWidth * 31 + geometry.gridWidth);
     const n = geometry.chromaWidth * geometry.chromaHeight;
     const gridN = geometry.gridWidth * geometry.gridHeight;
     for (let trial = 0; trial < 3; trial++) {
@@ -151,7 +136,7 @@ describe('optimized chroma composition', () => {
 
   it('writes 10-bit codes into 16-bit planes that agree with the 8-bit ones', () => {
     const geometry = { chromaWidth: 40, chromaHeight: 20, gridWidth: 10, gridHeight: 5, matrix: 'bt709', range: 'limited' } as const;
-    const next = random(7);
+    const next = seededRandom(7);
     const n = 800;
     const lightness = Float32Array.from({ length: n }, () => 100 * next());
     const gridLightness = Float32Array.from({ length: 50 }, () => 100 * next());

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChromaComposer, type ChromaGeometry } from '../src/color/compose.js';
 import { DeepChromaComposer } from '../src/color/compose-deep.js';
 import { SimdChromaComposer } from '../src/color/compose-simd.js';
@@ -10,6 +12,8 @@ import { createChromaComposer } from '../src/color/composer.js';
 import { srgbToLab } from '../src/color/lab.js';
 import { resizeArea } from '../src/color/resample.js';
 import { sourceSha256 } from '../src/color/simd/compose-wasm.js';
+import { composeGeometries, seededRandom } from './helpers/compose-cases.js';
+import { makeClip, rawFrames, runCli } from './helpers/media.js';
 
 const kodak = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'eval', 'images', 'kodak24');
 
@@ -61,22 +65,24 @@ async function photograph(name: string): Promise<{ geometry: { chromaWidth: numb
   };
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 describe('chroma composition in WebAssembly SIMD', () => {
   it('runs the kernel built from the committed C source (rebuild with scripts/build-simd.sh after editing it)', () => {
     const source = readFileSync(join(import.meta.dirname, '..', 'src', 'color', 'simd', 'compose.c'));
     expect(createHash('sha256').update(source).digest('hex')).toBe(sourceSha256);
   });
 
-  it('is what the pipeline composes with', () => {
-    expect(createChromaComposer({ chromaWidth: 8, chromaHeight: 4, gridWidth: 2, gridHeight: 1, matrix: 'bt709', range: 'limited' })).toBeInstanceOf(SimdChromaComposer);
+  it('is what the pipeline composes with, unless COLORIZE_VIDEO_COMPOSE=typescript asks for the reference', () => {
+    const geometry = { chromaWidth: 8, chromaHeight: 4, gridWidth: 2, gridHeight: 1, matrix: 'bt709', range: 'limited' } as const;
+    expect(createChromaComposer(geometry)).toBeInstanceOf(SimdChromaComposer);
+    const before = process.env.COLORIZE_VIDEO_COMPOSE;
+    process.env.COLORIZE_VIDEO_COMPOSE = 'typescript';
+    try {
+      expect(createChromaComposer(geometry)).toBeInstanceOf(ChromaComposer);
+      expect(createChromaComposer({ ...geometry, bitDepth: 10 })).not.toBeInstanceOf(SimdChromaComposer);
+    } finally {
+      if (before === undefined) delete process.env.COLORIZE_VIDEO_COMPOSE;
+      else process.env.COLORIZE_VIDEO_COMPOSE = before;
+    }
   });
 
   // Float32 moves a value across a rounding boundary now and then: by one code at 8 bits, by more
@@ -96,14 +102,10 @@ describe('chroma composition in WebAssembly SIMD', () => {
   });
 
   it.each([
-    { chromaWidth: 97, chromaHeight: 55, gridWidth: 20, gridHeight: 11, matrix: 'bt709', range: 'limited', edgeSigma: 6 },
-    { chromaWidth: 64, chromaHeight: 36, gridWidth: 16, gridHeight: 9, matrix: 'bt601', range: 'full', edgeSigma: 6 },
-    { chromaWidth: 33, chromaHeight: 17, gridWidth: 33, gridHeight: 17, matrix: 'bt709', range: 'limited', edgeSigma: 0 },
-    { chromaWidth: 8, chromaHeight: 5, gridWidth: 12, gridHeight: 7, matrix: 'bt601', range: 'limited', edgeSigma: 3 },
-    { chromaWidth: 3, chromaHeight: 2, gridWidth: 1, gridHeight: 1, matrix: 'bt601', range: 'limited', edgeSigma: 6 },
+    ...composeGeometries,
     { chromaWidth: 61, chromaHeight: 7, gridWidth: 9, gridHeight: 2, matrix: 'bt709', range: 'limited', edgeSigma: 6, bitDepth: 16 },
   ] as const)('stays close to the TypeScript composer on noise, out-of-gamut a*b* and odd sizes (%j)', (geometry) => {
-    const next = random(geometry.chromaWidth * 17 + geometry.gridHeight);
+    const next = seededRandom(geometry.chromaWidth * 17 + geometry.gridHeight);
     const n = geometry.chromaWidth * geometry.chromaHeight;
     const gridN = geometry.gridWidth * geometry.gridHeight;
     const planes = {
@@ -121,5 +123,57 @@ describe('chroma composition in WebAssembly SIMD', () => {
     const composer = new SimdChromaComposer({ chromaWidth: 8, chromaHeight: 4, gridWidth: 2, gridHeight: 1, matrix: 'bt709', range: 'limited' });
     const plane = new Uint8Array(32);
     expect(() => composer.compose(new Float32Array(31), new Float32Array(2), new Float32Array(4), plane, plane)).toThrow(/geometry/);
+  });
+});
+
+describe('the pipeline with either composer', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'colorize-simd-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // The shipped model's colours on a textured gray film, lossless out, rendered once with each composer.
+  it.each([
+    { name: '8-bit 4:2:0', pixelFormat: 'yuv420p', bytes: 1, chromaShare: 0.5, largest: 1 },
+    { name: '10-bit 4:2:2', pixelFormat: 'yuv422p10le', bytes: 2, chromaShare: 1, largest: 2 },
+  ])('writes the same Y\' and all but a few chroma samples the same ($name)', async ({ name, pixelFormat, bytes, chromaShare, largest }) => {
+    const [width, height] = [320, 180];
+    const clip = await makeClip(join(dir, `${pixelFormat}.mkv`), { video: `mandelbrot=size=${width}x${height}:rate=25`, seconds: 1, gray: true, codec: ['-c:v', 'ffv1'], pixelFormat });
+    const render = async (composer: string) => {
+      const output = join(dir, `${pixelFormat}-${composer}.mkv`);
+      const result = await runCli([clip, '--codec', 'ffv1', '-o', output, '--json'], { env: { COLORIZE_VIDEO_COMPOSE: composer } });
+      expect(result.stderr, name).toBe('');
+      expect(result.code).toBe(0);
+      const frames = await rawFrames(output, pixelFormat);
+      return bytes === 2 ? new Uint16Array(frames.buffer, frames.byteOffset, frames.length / 2) : new Uint8Array(frames);
+    };
+    const reference = await render('typescript');
+    const simd = await render('simd');
+    expect(simd.length).toBe(reference.length);
+    const luma = width * height;
+    const frameSamples = luma * (1 + chromaShare);
+    const frames = reference.length / frameSamples;
+    expect(frames).toBe(25);
+    let differing = 0;
+    let most = 0;
+    let colourful = 0;
+    const neutral = bytes === 2 ? 512 : 128;
+    for (let f = 0; f < frames; f++) {
+      const start = f * frameSamples;
+      expect(simd.subarray(start, start + luma)).toEqual(reference.subarray(start, start + luma));
+      for (let i = start + luma; i < start + frameSamples; i++) {
+        const d = Math.abs(simd[i] - reference[i]);
+        if (d > 0) differing++;
+        most = Math.max(most, d);
+        if (Math.abs(reference[i] - neutral) > 4 * bytes) colourful++;
+      }
+    }
+    const chromaSamples = frames * luma * chromaShare;
+    expect(colourful / chromaSamples).toBeGreaterThan(0.2); // the model did colour it: a comparison of gray with gray would prove nothing
+    expect(most).toBeLessThanOrEqual(largest);
+    expect(differing / chromaSamples).toBeLessThan(1e-3);
   });
 });
