@@ -36,20 +36,23 @@ interface ComposeExports {
   compose(plan: number, lightness: number, gridLightness: number, ab: number, cb: number, cr: number, wide: number): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
+/** The kernel compiled once per thread; null where this runtime cannot compile it. */
+let compiled: WebAssembly.Module | null | undefined;
+
+function kernelModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(new Uint8Array(Buffer.from(wasmBase64, 'base64')));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
 
 /** Whether this runtime runs the WebAssembly SIMD kernel (Node 16.4+ on any CPU with SSE4.1 or NEON). */
 export function simdComposeAvailable(): boolean {
-  try {
-    return WebAssembly.validate(kernelBytes());
-  } catch {
-    return false;
-  }
-}
-
-function kernelBytes(): Uint8Array<ArrayBuffer> {
-  const bytes = Buffer.from(wasmBase64, 'base64');
-  return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  return kernelModule() !== null;
 }
 
 /**
@@ -69,8 +72,9 @@ export class SimdChromaComposer {
 
   constructor(geometry: ChromaGeometry) {
     const g: Required<ChromaGeometry> = { edgeSigma: DEFAULT_EDGE_SIGMA, bitDepth: 8, ...geometry };
-    compiled ??= new WebAssembly.Module(kernelBytes());
-    this.kernel = new WebAssembly.Instance(compiled, {}).exports as unknown as ComposeExports;
+    const module = kernelModule();
+    if (!module) throw new Error('this runtime cannot run the WebAssembly SIMD compose kernel');
+    this.kernel = new WebAssembly.Instance(module, {}).exports as unknown as ComposeExports;
     this.wide = g.bitDepth > 8;
     this.samples = g.chromaWidth * g.chromaHeight;
     this.gridSamples = g.gridWidth * g.gridHeight;

@@ -140,12 +140,11 @@ static void chroma_row(const Plan *p, const float *lightness, uint8_t *cb, uint8
     const v128_t luma = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(kr, r), wasm_f32x4_mul(kg, g)), wasm_f32x4_mul(kb, b));
     const v128_t u = to_code(wasm_f32x4_add(mid, wasm_f32x4_mul(cb_scale, wasm_f32x4_sub(b, luma))), lo, hi);
     const v128_t v = to_code(wasm_f32x4_add(mid, wasm_f32x4_mul(cr_scale, wasm_f32x4_sub(r, luma))), lo, hi);
+    const v128_t u16 = wasm_u16x8_narrow_i32x4(u, u), v16 = wasm_u16x8_narrow_i32x4(v, v);
     if (wide) {
-      const v128_t u16 = wasm_u16x8_narrow_i32x4(u, u), v16 = wasm_u16x8_narrow_i32x4(v, v);
       wasm_v128_store64_lane(cb + 2 * x, u16, 0);
       wasm_v128_store64_lane(cr + 2 * x, v16, 0);
     } else {
-      const v128_t u16 = wasm_u16x8_narrow_i32x4(u, u), v16 = wasm_u16x8_narrow_i32x4(v, v);
       wasm_v128_store32_lane(cb + x, wasm_u8x16_narrow_i16x8(u16, u16), 0);
       wasm_v128_store32_lane(cr + x, wasm_u8x16_narrow_i16x8(v16, v16), 0);
     }
